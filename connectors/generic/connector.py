@@ -1,0 +1,110 @@
+"""The generic JSON webhook channel: Standard Webhooks in, signed JSON callbacks out."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connectors import signing
+from connectors.base import Connector, DeliveryResult, PayloadError, SignatureError
+from router.domain import InboundTicket, OutgoingReply
+
+
+class GenericSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DESKROUTE_", extra="ignore")
+    webhook_secret: str | None = None
+    replay_window_seconds: int = 300
+    callback_url: str | None = None
+    callback_timeout: float = 10.0
+
+
+class Requester(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    email: str | None = None
+    name: str | None = None
+
+
+class GenericTicket(BaseModel):
+    """The documented JSON ticket (see README: 'Generic webhook')."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    id: str = Field(min_length=1, max_length=255)
+    body: str = Field(min_length=1, max_length=50_000)
+    subject: str = Field(default="", max_length=1000)
+    requester: Requester | str | None = None
+    channel: str = Field(default="generic", max_length=32)
+    language: str | None = Field(default=None, max_length=16)
+    thread_id: str | None = Field(default=None, max_length=255)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class GenericConnector(Connector):
+    name = "generic"
+
+    def __init__(self, settings: GenericSettings | None = None) -> None:
+        self.settings = settings or GenericSettings()
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        if not self.settings.webhook_secret:
+            raise SignatureError("DESKROUTE_WEBHOOK_SECRET is not set: refusing unsigned webhooks")
+        signing.verify(
+            self.settings.webhook_secret, headers, body,
+            tolerance=self.settings.replay_window_seconds,
+        )
+
+    def parse(self, body: bytes) -> InboundTicket:
+        try:
+            raw = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise PayloadError("body", f"not valid JSON: {exc}") from exc
+        try:
+            t = GenericTicket.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "body"
+            raise PayloadError(field, err["msg"]) from exc
+        requester = t.requester.email or t.requester.name if isinstance(
+            t.requester, Requester) else t.requester
+        return InboundTicket(
+            source=self.name, external_id=t.id, body=t.body, channel=t.channel,
+            subject=t.subject, requester=requester, language=t.language,
+            thread_id=t.thread_id, metadata=t.metadata,
+        )
+
+    def _post(self, event: str, reply: OutgoingReply) -> DeliveryResult:
+        url = self.settings.callback_url
+        if not url:
+            # Nothing to push to: the reply stays in the store, readable at GET /tickets/{id}.
+            return DeliveryResult(ok=True, error="no callback URL configured; stored only")
+        body = json.dumps({
+            "type": event, "ticket_id": reply.ticket_id, "external_id": reply.external_id,
+            "text": reply.text, "reason": reply.reason,
+        }).encode()
+        headers = {"content-type": "application/json"}
+        if self.settings.webhook_secret:
+            headers |= signing.signed_headers(
+                self.settings.webhook_secret, f"msg_{uuid.uuid4().hex}", body
+            )
+        try:
+            resp = httpx.post(url, content=body, headers=headers,
+                              timeout=self.settings.callback_timeout)
+        except httpx.HTTPError as exc:
+            return DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}", retryable=True)
+        ok = 200 <= resp.status_code < 300
+        return DeliveryResult(
+            ok=ok, status_code=resp.status_code,
+            error=None if ok else f"callback answered {resp.status_code}",
+            retryable=resp.status_code >= 500 or resp.status_code == 429,
+        )
+
+    def reply(self, reply: OutgoingReply) -> DeliveryResult:
+        return self._post("ticket.reply", reply)
+
+    def escalate(self, reply: OutgoingReply) -> DeliveryResult:
+        return self._post("ticket.escalated", reply)

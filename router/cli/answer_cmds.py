@@ -1,0 +1,106 @@
+"""``deskroute route TEXT`` and ``deskroute answer TEXT``: what the pipeline would do."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import typer
+
+from router.cli.output import console, emit_json, fail, kv_table
+from router.domain import Decision, Route
+
+
+def _services():  # type: ignore[no-untyped-def]
+    from router.pipeline.services import default_services
+
+    return default_services()
+
+
+def decision_dict(d: Decision) -> dict[str, Any]:
+    return {
+        "route": d.route.value,
+        "intent": d.intent,
+        "confidence": round(d.confidence, 4),
+        "runner_up": d.runner_up,
+        "reasons": list(d.reasons),
+        "signals": [asdict(s) for s in d.signals],
+        "policy": {"name": d.policy_name, "hash": d.policy_hash},
+        "classifier": d.classifier_version,
+    }
+
+
+def route(
+    text: str = typer.Argument(..., help="The ticket text (subject and body)."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Decide a route for TEXT (classifier + risk signals + policy); generates nothing."""
+    from router.pipeline.routing import route_text
+
+    if not text.strip():
+        fail("TEXT is empty")
+    try:
+        routed = route_text(_services(), text)
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    out = decision_dict(routed.decision) | {"latency_ms": round(routed.latency_ms, 2)}
+    if json_out:
+        emit_json(out)
+    else:
+        console.print(kv_table("route", out))
+
+
+def answer(
+    text: str = typer.Argument(..., help="The ticket text (subject and body)."),
+    force: Route | None = typer.Option(
+        None, "--route", help="Force a leg (slm, llm, human) to compare what each would say."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Route TEXT and draft the answer the pipeline would send (nothing is stored or sent)."""
+    from router.backends.base import BackendError
+    from router.pipeline.answering import answer_hosted, answer_local
+    from router.pipeline.routing import route_text
+
+    if not text.strip():
+        fail("TEXT is empty")
+    services = _services()
+    try:
+        decision = route_text(services, text).decision
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    out = decision_dict(decision)
+    leg = force or decision.route
+    out["answered_by"] = leg.value
+    result = None
+    try:
+        if leg is Route.SLM:
+            result = answer_local(services, text, decision.intent)
+            if not result.verdict.accepted and force is None:
+                out["escalated"] = "verifier rejected the local draft"
+        elif leg is Route.LLM:
+            result = answer_hosted(services, text, decision.intent)
+    except BackendError as exc:
+        out["error"] = str(exc)
+        out["escalated"] = str(exc)
+    if result is not None:
+        d = result.draft
+        out |= {
+            "answer": d.text, "backend": d.backend, "model": d.model,
+            "latency_ms": round(d.latency_ms, 1), "cost_usd": d.cost_usd,
+            "prompt_tokens": d.prompt_tokens, "completion_tokens": d.completion_tokens,
+            "verifier": {"accepted": result.verdict.accepted,
+                         "score": round(result.verdict.score, 4),
+                         "reasons": list(result.verdict.reasons)},
+            "redactions": result.redactions,
+        }
+    else:
+        out |= {
+            "answer": None, "backend": "human", "model": None, "latency_ms": 0.0,
+            "cost_usd": 0.0, "verifier": None, "redactions": {},
+            "note": "escalated to a human: " + "; ".join(decision.reasons),
+        }
+    if json_out:
+        emit_json(out)
+    else:
+        console.print(kv_table("answer", out))

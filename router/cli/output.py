@@ -1,0 +1,55 @@
+"""Printing helpers: JSON for machines, rich tables for people, clean errors for both."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def kv_table(title: str, rows: dict[str, Any]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for k, v in rows.items():
+        table.add_row(k, _fmt(v))
+    return table
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, list | tuple):
+        return "\n".join(str(x) for x in v) or "-"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}={_fmt(x)}" for k, x in v.items()) or "-"
+    return "-" if v is None else str(v)
+
+
+def report_tables(report: dict[str, Any]) -> list[Table]:
+    head = {k: report[k] for k in ("tickets", "finished", "pending", "by_route", "answered_by",
+                                   "deflection_rate", "local_rate", "total_cost_usd",
+                                   "resolved", "cost_per_resolved_usd", "csat_mean")}
+    routes = Table(title="Per route", title_justify="left")
+    for col in ("route", "tickets", "mean latency ms", "mean decision ms", "tokens", "cost USD"):
+        routes.add_column(col, justify="right" if col != "route" else "left")
+    for name, r in report["routes"].items():
+        routes.add_row(name, str(r["tickets"]), f"{r['mean_latency_ms']:.1f}",
+                       f"{r['mean_decision_ms']:.1f}", str(r["tokens"]), f"{r['cost_usd']:.6f}")
+    return [kv_table("deskroute report", head), routes]

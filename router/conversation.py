@@ -1,0 +1,39 @@
+"""Conversation-aware routing: what earlier tickets in the same thread imply."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.orm import Session
+
+from router.domain import ConversationContext, Route, TicketState
+from router.store import models as m
+from router.store import repo
+
+_NOT_HELPED = re.compile(
+    r"\b(did(n'?t| not) (help|work|answer|solve|fix)|(does(n'?t| not)|still (does(n'?t| not)))"
+    r" (help|work)|not helpful|useless (answer|reply)|that'?s not what i asked|"
+    r"you (did(n'?t| not)|never) answer|still (not|no|the same|having|broken)|"
+    r"same problem|problem (persists|is still))",
+    re.IGNORECASE,
+)
+
+
+def says_not_helped(text: str) -> bool:
+    return bool(_NOT_HELPED.search(text))
+
+
+def context_for(session: Session, ticket: m.Ticket) -> ConversationContext:
+    prev = repo.previous_in_thread(session, ticket)
+    if prev is None:
+        return ConversationContext()
+    decision = repo.latest_decision(session, prev.id)
+    prev_route: Route | None = Route(decision.route) if decision else None
+    if prev.state == TicketState.ESCALATED.value or prev.reason:
+        prev_route = Route.HUMAN  # it ended with a person, so the thread stays with people
+    return ConversationContext(
+        previous_route=prev_route,
+        previous_state=TicketState(prev.state),
+        is_follow_up=True,
+        not_helped=says_not_helped(ticket.body),
+    )

@@ -1,0 +1,138 @@
+"""Plain domain objects shared by the core, the connectors and the policies.
+
+Nothing here does I/O: connectors and policies may import this module and nothing else
+from the core, which keeps them testable without a database or a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Route(StrEnum):
+    SLM = "slm"
+    LLM = "llm"
+    HUMAN = "human"
+
+
+class TicketState(StrEnum):
+    RECEIVED = "received"
+    DECIDED = "decided"
+    DRAFTED = "drafted"
+    DELIVERED = "delivered"
+    ESCALATED = "escalated"
+    FAILED = "failed"
+
+
+TERMINAL_STATES = frozenset({TicketState.DELIVERED, TicketState.ESCALATED, TicketState.FAILED})
+
+
+@dataclass(frozen=True)
+class InboundTicket:
+    """A ticket as a connector parsed it, before it is stored."""
+
+    source: str
+    external_id: str
+    body: str
+    channel: str = "generic"
+    subject: str = ""
+    requester: str | None = None
+    language: str | None = None
+    thread_id: str | None = None
+    callback_url: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """Subject and body as the classifier and the models see them."""
+        return f"{self.subject}\n{self.body}".strip() if self.subject else self.body.strip()
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a classifier says about one ticket text."""
+
+    intent: str
+    confidence: float
+    runner_up: str | None = None
+    runner_up_confidence: float = 0.0
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A cheap risk signal raised on a ticket (asks for a human, legal threat, ...)."""
+
+    name: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConversationContext:
+    """What the router knows about earlier tickets in the same thread."""
+
+    previous_route: Route | None = None
+    previous_state: TicketState | None = None
+    is_follow_up: bool = False
+    not_helped: bool = False
+
+
+@dataclass(frozen=True)
+class PolicyInput:
+    text: str
+    prediction: Prediction
+    signals: tuple[Signal, ...] = ()
+    context: ConversationContext = field(default_factory=ConversationContext)
+    llm_available: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    route: Route
+    intent: str
+    confidence: float
+    reasons: tuple[str, ...]
+    policy_name: str
+    policy_hash: str
+    classifier_version: str
+    signals: tuple[Signal, ...] = ()
+    runner_up: str | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A generated answer, local or hosted, with what it cost."""
+
+    backend: str
+    model: str
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+    cost_usd: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verifier's judgement of a draft."""
+
+    accepted: bool
+    score: float
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutgoingReply:
+    """What the core asks a connector to deliver."""
+
+    ticket_id: int
+    external_id: str
+    text: str
+    kind: str  # "reply" or "escalation"
+    reason: str = ""
+    callback_url: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)

