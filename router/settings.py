@@ -39,6 +39,7 @@ class ModelSettings(BaseSettings):
     slm_context: int = 2048
     slm_max_tokens: int = 160
     slm_threads: int | None = None
+    slm_logprobs: bool = True
     embedding_model: str | None = None
     classifier: str | None = None
     policy: str | None = None

@@ -18,19 +18,20 @@ class SLMBackend:
     name = "slm"
 
     def __init__(self, model_path: str, *, n_ctx: int = 2048, max_tokens: int = 160,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, logprobs: bool = True) -> None:
         from llama_cpp import Llama  # heavy import, once per process
 
         if not os.path.isfile(model_path):
             raise BackendError(f"SLM model file not found: {model_path}")
         self._path = model_path
         self._max_tokens = max_tokens
+        self._logprobs = logprobs  # costs a full logits pass over the prompt; worth the signal
         self._lock = threading.Lock()  # a Llama context is not thread-safe
         self._llm = Llama(
             model_path=model_path,
             n_ctx=n_ctx,
             n_threads=threads or max(1, (os.cpu_count() or 2)),
-            logits_all=True,
+            logits_all=logprobs,
             verbose=False,
         )
 
@@ -48,8 +49,8 @@ class SLMBackend:
                     temperature=0.2,
                     top_p=0.9,
                     repeat_penalty=1.15,
-                    logprobs=True,
-                    top_logprobs=1,
+                    logprobs=self._logprobs,
+                    top_logprobs=1 if self._logprobs else None,
                     seed=7,
                 )
         except Exception as exc:  # llama.cpp raises ValueError/RuntimeError on bad context
@@ -73,17 +74,25 @@ def _mean_logprob(logprobs: Any) -> float | None:
     """Average token log-probability of the answer: a cheap confidence signal."""
     if not logprobs:
         return None
-    values = [t.get("logprob") for t in logprobs.get("content") or []]
-    finite = [v for v in values if isinstance(v, int | float) and math.isfinite(v)]
+    finite = []
+    for token in logprobs.get("content") or []:
+        try:
+            value = float(token.get("logprob"))  # llama.cpp hands back numpy floats
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(value):
+            finite.append(value)
     return sum(finite) / len(finite) if finite else None
 
 
 @lru_cache(maxsize=2)
-def _cached(path: str, n_ctx: int, max_tokens: int, threads: int | None) -> SLMBackend:
-    return SLMBackend(path, n_ctx=n_ctx, max_tokens=max_tokens, threads=threads)
+def _cached(path: str, n_ctx: int, max_tokens: int, threads: int | None,
+            logprobs: bool) -> SLMBackend:
+    return SLMBackend(path, n_ctx=n_ctx, max_tokens=max_tokens, threads=threads,
+                      logprobs=logprobs)
 
 
 def get_slm(settings: ModelSettings | None = None) -> SLMBackend:
     s = settings or ModelSettings()
     path = s.slm_model or str(bundled_slm_path())
-    return _cached(path, s.slm_context, s.slm_max_tokens, s.slm_threads)
+    return _cached(path, s.slm_context, s.slm_max_tokens, s.slm_threads, s.slm_logprobs)

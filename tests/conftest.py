@@ -1,0 +1,92 @@
+"""Shared fixtures: stores on real SQLite and PostgreSQL, Redis, loopback HTTP servers.
+
+Service-backed tests skip with a message naming the service on a laptop without it, and
+fail under CI=true, where the services must be there.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+PG_ADMIN_URL = os.environ.get("DESKROUTE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("DESKROUTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def missing_service(what: str) -> None:
+    """Fail in CI (the service must be there), skip elsewhere with the service's name."""
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but not reachable")
+    pytest.skip(f"{what} not reachable; start it to run this test")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    from router.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'deskroute.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database with the migrations applied, dropped afterwards."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "not there"
+        missing_service(f"PostgreSQL at {PG_ADMIN_URL} ({exc.__class__.__name__})")
+        raise
+    name = f"deskroute_t_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    url = f"{base}/{name}"
+    from router.store.migrate import upgrade
+
+    upgrade(url)
+    try:
+        yield url
+    finally:
+        from router.store.db import _engine_for, normalise_url
+
+        try:
+            _engine_for(normalise_url(url)).dispose()
+        except Exception:  # noqa: BLE001
+            pass
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        missing_service(f"Redis at {REDIS_URL} ({exc.__class__.__name__})")
+    import redis as _r
+
+    _r.Redis.from_url(REDIS_URL).flushdb()
+    return REDIS_URL
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"public data not found at {SHARED_DATA}")
+    return SHARED_DATA

@@ -1,0 +1,101 @@
+"""Real HTTP servers on 127.0.0.1 for tests: a recording callback receiver and a proxy."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RecordingServer:
+    """Answers every POST with ``status`` and keeps (path, headers, body) of each request."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.status = status
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server naming
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length)
+                outer.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": body}
+                )
+                self.send_response(outer.status)
+                self.send_header("content-type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callback"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> RecordingServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def json_bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(r["body"]) for r in self.requests]
+
+
+class CapturingProxy:
+    """Forwards every request to ``upstream`` and records the request bodies it saw."""
+
+    def __init__(self, upstream: str) -> None:
+        self.bodies: list[bytes] = []
+        outer = self
+        self.upstream = upstream.rstrip("/")
+
+        class Handler(BaseHTTPRequestHandler):
+            def _forward(self, method: str) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                outer.bodies.append(body)
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in {"host", "content-length"}}
+                resp = httpx.request(method, outer.upstream + self.path, content=body,
+                                     headers=headers, timeout=300)
+                self.send_response(resp.status_code)
+                self.send_header("content-type", resp.headers.get("content-type", "text/plain"))
+                self.send_header("content-length", str(len(resp.content)))
+                self.end_headers()
+                self.wfile.write(resp.content)
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._forward("POST")
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._forward("GET")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> CapturingProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
