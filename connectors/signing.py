@@ -27,7 +27,9 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def signed_headers(secret: str, msg_id: str, body: bytes, now: float | None = None) -> dict[str, str]:
+def signed_headers(
+    secret: str, msg_id: str, body: bytes, now: float | None = None
+) -> dict[str, str]:
     ts = int(now if now is not None else time.time())
     return {
         "webhook-id": msg_id,

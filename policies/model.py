@@ -82,7 +82,8 @@ def parse_policy(text: str, *, default_name: str = "policy") -> Policy:
             pattern = re.compile(str(r["pattern"]), re.IGNORECASE)
         except re.error as exc:
             raise PolicyError(f"rules[{i}].pattern: {exc}") from exc
-        rules.append(TextRule(str(r.get("name", f"rule_{i}")), pattern, _route(r["route"], f"rules[{i}]")))
+        route = _route(r["route"], f"rules[{i}]")
+        rules.append(TextRule(str(r.get("name", f"rule_{i}")), pattern, route))
     return Policy(
         name=str(raw.get("name", default_name)),
         hash=hashlib.sha256(text.encode()).hexdigest()[:16],

@@ -49,8 +49,8 @@ def build_report(session: Session, since: datetime | None = None) -> dict[str, A
     decisions = {d.ticket_id: d for d in session.scalars(
         select(m.Decision).where(m.Decision.ticket_id.in_(ids)).order_by(m.Decision.id))}
     drafts: dict[int, list[m.DraftRow]] = defaultdict(list)
-    for d in session.scalars(select(m.DraftRow).where(m.DraftRow.ticket_id.in_(ids))):
-        drafts[d.ticket_id].append(d)
+    for row in session.scalars(select(m.DraftRow).where(m.DraftRow.ticket_id.in_(ids))):
+        drafts[row.ticket_id].append(row)
     outcomes: dict[int, list[m.Outcome]] = defaultdict(list)
     for o in session.scalars(select(m.Outcome).where(m.Outcome.ticket_id.in_(ids))):
         outcomes[o.ticket_id].append(o)
@@ -61,17 +61,17 @@ def build_report(session: Session, since: datetime | None = None) -> dict[str, A
     per_route: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     total_cost = 0.0
     for t in tickets:
-        d = decisions.get(t.id)
-        if d is None:
+        decision = decisions.get(t.id)
+        if decision is None:
             continue
-        route = d.route
+        route = decision.route
         stats = per_route[route]
-        stats["decision_ms"].append(d.latency_ms)
+        stats["decision_ms"].append(decision.latency_ms)
         cost = sum(x.cost_usd for x in drafts[t.id])
         total_cost += cost
         stats["cost_usd"].append(cost)
         stats["tokens"].append(sum(x.prompt_tokens + x.completion_tokens for x in drafts[t.id]))
-        stats["latency_ms"].append(d.latency_ms + sum(x.latency_ms for x in drafts[t.id]))
+        stats["latency_ms"].append(decision.latency_ms + sum(x.latency_ms for x in drafts[t.id]))
         if t.state == TicketState.DELIVERED.value:
             final = [x for x in drafts[t.id] if x.accepted]
             answered_by[final[-1].backend if final else "unknown"] += 1
@@ -94,13 +94,13 @@ def build_report(session: Session, since: datetime | None = None) -> dict[str, A
         }
     by_intent: dict[str, dict[str, int]] = defaultdict(lambda: Counter())
     for t in tickets:
-        d = decisions.get(t.id)
-        if d is not None:
-            row = by_intent[d.intent]
-            row["tickets"] += 1
-            row["deflected"] += t.state == TicketState.DELIVERED.value
-            row["resolved"] += t.id in resolved
-            row["reopened"] += t.id in reopened
+        dec = decisions.get(t.id)
+        if dec is not None:
+            counts = by_intent[dec.intent]
+            counts["tickets"] += 1
+            counts["deflected"] += t.state == TicketState.DELIVERED.value
+            counts["resolved"] += t.id in resolved
+            counts["reopened"] += t.id in reopened
     return {
         "since": since.isoformat() if since else None,
         "tickets": len(tickets),

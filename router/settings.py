@@ -53,6 +53,8 @@ class LLMSettings(BaseSettings):
     llm_timeout: float = 60.0
     llm_retries: int = 1
     llm_max_tokens: int = 256
+    llm_temperature: float = 0.2
+    llm_seed: int | None = None
 
     @property
     def configured(self) -> bool:

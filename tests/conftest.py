@@ -90,3 +90,48 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"public data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> Iterator[str]:
+    """A real OpenAI-compatible server (llama_cpp.server) with the bundled GGUF on loopback."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from router.settings import bundled_slm_path
+    from tests.helpers_http import free_port
+
+    try:
+        import llama_cpp.server  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"llama-cpp-python[server] not installed: {exc}")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_slm_path()),
+         "--host", "127.0.0.1", "--port", str(port), "--model_alias", "smol",
+         "--n_ctx", "2048", "--n_threads", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail("llama_cpp.server exited during start-up")
+            try:
+                if httpx.get(f"{base}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("llama_cpp.server did not start within 90 s")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

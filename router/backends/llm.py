@@ -16,6 +16,7 @@ def _litellm() -> Any:
     import litellm
 
     litellm.telemetry = False
+    litellm.suppress_debug_info = True
     return litellm
 
 
@@ -43,7 +44,8 @@ class LLMBackend:
                 timeout=self._s.llm_timeout,
                 num_retries=self._s.llm_retries,
                 max_tokens=self._s.llm_max_tokens,
-                temperature=0.2,
+                temperature=self._s.llm_temperature,
+                **({"seed": self._s.llm_seed} if self._s.llm_seed is not None else {}),
             )
         except Exception as exc:  # litellm maps provider errors onto many exception types
             raise BackendError(f"hosted LLM call failed: {type(exc).__name__}: {exc}") from exc

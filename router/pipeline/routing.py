@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from policies.engine import evaluate
-from router.domain import ConversationContext, Decision, PolicyInput
+from router.domain import ConversationContext, Decision, PolicyInput, Prediction, Signal
 from router.pipeline.services import Services
 
 
@@ -20,9 +21,38 @@ def route_text(
     services: Services, text: str, context: ConversationContext | None = None
 ) -> Routed:
     start = time.perf_counter()
+    pred, embedding = _predict(services, [text])
+    decision = _decide(services, text, pred[0], embedding[0] if embedding is not None else None,
+                       context)
+    return Routed(decision, (time.perf_counter() - start) * 1000)
+
+
+def route_texts(services: Services, texts: Sequence[str]) -> list[Decision]:
+    """Batch routing: one classifier pass for all texts (throughput path for imports/evals)."""
+    preds, embeddings = _predict(services, texts)
+    return [
+        _decide(services, t, p, embeddings[i] if embeddings is not None else None, None)
+        for i, (t, p) in enumerate(zip(texts, preds, strict=True))
+    ]
+
+
+def _predict(services: Services, texts: Sequence[str]):  # type: ignore[no-untyped-def]
+    """Predictions plus the sentence embeddings when the classifier exposes them.
+
+    Signals reuse the classifier's embedding, so a ticket is encoded once.
+    """
     clf = services.classifier
-    pred = clf.predict([text])[0]
-    signals = _signals(services, text)
+    with_emb = getattr(clf, "predict_with_embeddings", None)
+    if callable(with_emb):
+        preds, embeddings = with_emb(texts)
+        return preds, embeddings
+    return clf.predict(texts), None
+
+
+def _decide(services: Services, text: str, pred: Prediction, embedding, context):  # type: ignore[no-untyped-def]
+    from router.signals.base import detect_signals
+
+    signals: tuple[Signal, ...] = detect_signals(text, embedding)
     inp = PolicyInput(
         text=text,
         prediction=pred,
@@ -30,20 +60,6 @@ def route_text(
         context=context or ConversationContext(),
         llm_available=services.llm_available,
     )
-    decision = evaluate(
-        services.policy,
-        inp,
-        classifier_version=clf.version,
-        threshold=clf.intent_threshold(pred.intent),
-    )
-    return Routed(decision, (time.perf_counter() - start) * 1000)
-
-
-def _signals(services: Services, text: str) -> tuple:  # type: ignore[type-arg]
-    from router.signals.base import detect_signals
-
-    embedding = None
-    cached = getattr(services.classifier, "last_embedding", None)
-    if callable(cached):
-        embedding = cached(text)
-    return detect_signals(text, embedding)
+    clf = services.classifier
+    return evaluate(services.policy, inp, classifier_version=clf.version,
+                    threshold=clf.intent_threshold(pred.intent))

@@ -49,7 +49,9 @@ class Ticket(Base):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
 
-    decisions: Mapped[list[Decision]] = relationship(back_populates="ticket", order_by="Decision.id")
+    decisions: Mapped[list[Decision]] = relationship(
+        back_populates="ticket", order_by="Decision.id"
+    )
     drafts: Mapped[list[DraftRow]] = relationship(back_populates="ticket", order_by="DraftRow.id")
 
 

@@ -183,7 +183,9 @@ def add_outbox(session: Session, task: str, ticket_id: int) -> m.OutboxRow:
     return row
 
 
-def claim_outbox(session: Session, *, stuck_after: timedelta, limit: int = 100) -> list[m.OutboxRow]:
+def claim_outbox(
+    session: Session, *, stuck_after: timedelta, limit: int = 100
+) -> list[m.OutboxRow]:
     """Pending rows, plus rows enqueued long ago that never finished (a lost message)."""
     now = utcnow()
     stmt = (

@@ -1,0 +1,86 @@
+"""Routing speed: decisions per second and p50/p95 latency, single tickets and batches.
+
+Baseline in the same run: encoding the same ticket with the shared sentence encoder alone
+(the irreducible cost of any embedding router). Ratios are what to compare across runs;
+absolute figures move with the load on this shared 2-core machine.
+
+    .venv/bin/python bench/bench_routing.py [--n 300] [--batch 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / ".." / "shared" / "data" / "banking77_oos" / "valid.csv"
+
+
+def _texts(n: int) -> list[str]:
+    demo = REPO / "router" / "data" / "demo_tickets.jsonl"
+    import json
+
+    texts = [json.loads(line)["body"] for line in demo.read_text().splitlines() if line.strip()]
+    if DATA.is_file():
+        with DATA.open() as f:
+            texts += [row["text"] for row in csv.DictReader(f)]
+    return (texts * (n // max(len(texts), 1) + 1))[:n]
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=300, help="tickets to route")
+    ap.add_argument("--batch", type=int, default=32, help="batch size for the batch run")
+    args = ap.parse_args()
+
+    from router.pipeline.routing import route_text, route_texts
+    from router.pipeline.services import Services
+
+    services = Services()
+    texts = _texts(args.n)
+    route_text(services, "warm up the models")  # load classifier, encoder, signals
+    encoder = services.encoder
+    encoder.encode(["warm up"])
+
+    base = []
+    for t in texts:
+        s = time.perf_counter()
+        encoder.encode([t])
+        base.append((time.perf_counter() - s) * 1000)
+    single = []
+    for t in texts:
+        s = time.perf_counter()
+        route_text(services, t)
+        single.append((time.perf_counter() - s) * 1000)
+    s = time.perf_counter()
+    for i in range(0, len(texts), args.batch):
+        route_texts(services, texts[i:i + args.batch])
+    batch_seconds = time.perf_counter() - s
+
+    p50, p95 = statistics.median(single), pct(single, 0.95)
+    b50 = statistics.median(base)
+    print(f"tickets: {len(texts)}   encoder: {getattr(encoder, 'name', '?')}   "
+          f"classifier: {services.classifier.version}")
+    print(f"{'measure':38s} {'value':>10s}")
+    print(f"{'baseline encode-only p50 (ms)':38s} {b50:10.2f}")
+    print(f"{'route single p50 (ms)':38s} {p50:10.2f}")
+    print(f"{'route single p95 (ms)':38s} {p95:10.2f}")
+    print(f"{'route single decisions/s':38s} {1000 / statistics.mean(single):10.1f}")
+    print(f"{f'route batch={args.batch} decisions/s':38s} {len(texts) / batch_seconds:10.1f}")
+    print(f"{'ratio route p50 / encode p50':38s} {p50 / b50:10.2f}")
+    print(f"{'ratio batch throughput / single':38s} "
+          f"{(len(texts) / batch_seconds) / (1000 / statistics.mean(single)):10.2f}")
+
+
+if __name__ == "__main__":
+    main()
