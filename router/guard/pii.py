@@ -1,0 +1,139 @@
+"""Redact personal data before a prompt leaves the machine, and restore it in the reply.
+
+Only the hosted-LLM leg is redacted: the local SLM runs on this machine and sees the original
+text. Placeholders look like ``[CARD_1]`` so the hosted model can still refer to "your card
+[CARD_1]" and the reply reads naturally once :func:`restore` puts the value back. The mapping
+(placeholder -> original) never leaves the process; only :attr:`Redaction.counts` (by kind) may
+be logged or stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from router.guard.detectors import KINDS, find_pii
+
+_PLACEHOLDER_KIND = r"CARD|IBAN|EMAIL|PHONE|NATIONAL[\s_-]*ID"
+# Tolerant of what models do to placeholders: "[EMAIL 1]", "[ email_1 ]", "\[EMAIL\_1\]".
+_BRACKETED_RE = re.compile(
+    r"\\?\[\s*(" + _PLACEHOLDER_KIND + r")\s*\\?[_\s-]?\s*(\d+)\s*\\?\]", re.IGNORECASE
+)
+# Bare "EMAIL_1" (the model dropped the brackets): upper case and underscore only, so prose
+# such as "email 1 of 3" is left alone.
+_BARE_RE = re.compile(r"(?<![\w\[])(CARD|IBAN|EMAIL|PHONE|NATIONAL_ID)\\?_(\d+)(?![\w\]])")
+_KIND_SPACES_RE = re.compile(r"[\s_-]+")
+
+
+def placeholder(kind: str, n: int) -> str:
+    """The exact placeholder format, e.g. ``[CARD_1]``, ``[NATIONAL_ID_2]``."""
+    return f"[{kind}_{n}]"
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """A redacted text, the placeholder -> value mapping and occurrence counts by kind."""
+
+    text: str
+    mapping: dict[str, str] = field(default_factory=dict, repr=False)  # values: never log
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RedactionMap:
+    """What redacting several texts with one consistent numbering produced (no text)."""
+
+    mapping: dict[str, str] = field(default_factory=dict, repr=False)  # values: never log
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class Redactor:
+    """Numbers placeholders per kind across several texts, so one value keeps one placeholder.
+
+    Identity is the exact surface string: the same card written twice the same way gets one
+    placeholder, which keeps :func:`restore` an exact inverse of redaction.
+    """
+
+    def __init__(self) -> None:
+        self._by_value: dict[tuple[str, str], str] = {}
+        self._mapping: dict[str, str] = {}
+        self._next: dict[str, int] = {}
+        self._counts: dict[str, int] = {}
+
+    def redact(self, text: str) -> str:
+        out: list[str] = []
+        pos = 0
+        for span in find_pii(text):
+            out.append(text[pos : span.start])
+            out.append(self._placeholder_for(span.kind, span.value))
+            self._counts[span.kind] = self._counts.get(span.kind, 0) + 1
+            pos = span.end
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _placeholder_for(self, kind: str, value: str) -> str:
+        key = (kind, value)
+        if key not in self._by_value:
+            n = self._next.get(kind, 0) + 1
+            self._next[kind] = n
+            name = placeholder(kind, n)
+            self._by_value[key] = name
+            self._mapping[name] = value
+        return self._by_value[key]
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        return dict(self._mapping)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Occurrences replaced, by kind, in :data:`KINDS` order; never the values."""
+        return {k: self._counts[k] for k in KINDS if k in self._counts}
+
+
+def redact(text: str) -> Redaction:
+    """Replace cards, IBANs, e-mails, phones and national IDs with placeholders."""
+    redactor = Redactor()
+    redacted = redactor.redact(text)
+    return Redaction(text=redacted, mapping=redactor.mapping, counts=redactor.counts)
+
+
+def restore(text: str, mapping: Mapping[str, str]) -> str:
+    """Put the original values back; unknown placeholders are left as they are."""
+    if not mapping:
+        return text
+
+    def _sub(m: re.Match[str]) -> str:
+        kind = _KIND_SPACES_RE.sub("_", m.group(1).upper())
+        return mapping.get(placeholder(kind, int(m.group(2))), m.group(0))
+
+    return _BARE_RE.sub(_sub, _BRACKETED_RE.sub(_sub, text))
+
+
+def _redact_content(content: Any, redactor: Redactor) -> Any:
+    if isinstance(content, str):
+        return redactor.redact(content)
+    if isinstance(content, list):  # OpenAI-style content parts
+        parts: list[Any] = []
+        for part in content:
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                part = {**part, "text": redactor.redact(part["text"])}
+            parts.append(part)
+        return parts
+    return content
+
+
+def redact_messages(
+    messages: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], RedactionMap]:
+    """Redact every message's content with one numbering; the input list is not modified."""
+    redactor = Redactor()
+    out = [
+        {**message, "content": _redact_content(message["content"], redactor)}
+        if "content" in message
+        else dict(message)
+        for message in messages
+    ]
+    return out, RedactionMap(mapping=redactor.mapping, counts=redactor.counts)

@@ -1,0 +1,155 @@
+"""The verifier every draft passes before it reaches a customer, local or hosted.
+
+It answers one question: may this text be sent as it is? Each failed check adds a reason
+string; a draft is accepted only with no reasons, so a rejected SLM draft escalates carrying
+exactly why. The caller computes the embedding similarity (no model is loaded here) and the
+mean token log-probability from llama.cpp; this module only applies thresholds.
+
+Score (for dashboards and tie-breaking, never for acceptance on its own)::
+
+    base  = grounding similarity clamped to [0, 1], or 1.0 when the caller gave none
+    score = 0                                         if any safety reason (markup, link,
+                                                      leak, promise) was raised
+          = base * 0.5 ** (unsupported details + low confidence)   otherwise
+
+Low grounding is already in ``base``, so it is not penalised twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from router.domain import Verdict
+from router.guard.commitments import unsupported_commitments
+from router.guard.entities import unsupported
+from router.guard.render import disallowed_links, safe_to_render
+
+DEFAULT_MIN_SIMILARITY = 0.55
+LEAK_NGRAM = 8
+LOGPROB_FLOOR = -100.0
+
+CANARY_REASON = "canary leaked"
+SYSTEM_PROMPT_REASON = "system prompt leaked"
+EMPTY_REASON = "empty draft"
+
+_WORD_RE = re.compile(r"\w+")
+_SPACE_RE = re.compile(r"\s+")
+_SAFETY_PREFIXES = (
+    "html/script",
+    "markdown image",
+    "link to non-allow-listed",
+    "promise not in passages",
+    CANARY_REASON,
+    SYSTEM_PROMPT_REASON,
+)
+
+
+def grounding_similarity(draft_vec: npt.ArrayLike, passage_vecs: npt.ArrayLike) -> float:
+    """Cosine similarity between the draft and its closest passage; 0.0 with no passages.
+
+    Best-passage rather than mean, because a good answer rephrases one approved answer and
+    should not be diluted by the other retrieved passages.
+    """
+    draft = np.asarray(draft_vec, dtype=np.float64).reshape(-1)
+    passages = np.asarray(passage_vecs, dtype=np.float64)
+    if passages.size == 0:
+        return 0.0
+    passages = passages.reshape(-1, draft.shape[0])
+    norms = np.linalg.norm(passages, axis=1) * np.linalg.norm(draft)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cosines = np.where(norms > 0, passages @ draft / np.where(norms > 0, norms, 1.0), 0.0)
+    return float(np.clip(cosines.max(), -1.0, 1.0))
+
+
+def mean_token_logprob(token_logprobs: Sequence[float | None]) -> float | None:
+    """Mean of llama.cpp's per-token log-probabilities (``logprobs.token_logprobs``).
+
+    The first token's entry is None in llama.cpp's OpenAI-style output and is skipped, as is
+    NaN; ``-inf`` counts as :data:`LOGPROB_FLOOR` so one impossible token drags the mean down
+    without making it infinite. None when there is nothing to average, so
+    :func:`verify_draft` skips the confidence check.
+    """
+    values = [max(float(v), LOGPROB_FLOOR) for v in token_logprobs if v is not None and v == v]
+    return float(np.mean(values)) if values else None
+
+
+def _squash(text: str) -> str:
+    return _SPACE_RE.sub("", text).lower()
+
+
+def canary_leaked(draft: str, canaries: Sequence[str]) -> bool:
+    """Canaries compared case-insensitively and with whitespace removed (spaced-out leaks)."""
+    squashed = _squash(draft)
+    return any(c.strip() and _squash(c) in squashed for c in canaries)
+
+
+def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:
+    words = _WORD_RE.findall(text.lower())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def system_prompt_leaked(
+    draft: str, system_prompt: str, allowed: Sequence[str] = (), n: int = LEAK_NGRAM
+) -> bool:
+    """True when the draft repeats n consecutive words of the system prompt.
+
+    Runs the ticket and passages also contain are not leaks (the prompt may quote them).
+    """
+    secret = _ngrams(system_prompt, n)
+    for text in allowed:
+        secret -= _ngrams(text, n)
+    return bool(secret & _ngrams(draft, n))
+
+
+def _score(similarity: float | None, reasons: Sequence[str], low_grounding: bool) -> float:
+    if any(r.startswith(_SAFETY_PREFIXES) for r in reasons):
+        return 0.0
+    base = 1.0 if similarity is None else min(max(similarity, 0.0), 1.0)
+    penalties = len(reasons) - (1 if low_grounding else 0)
+    return round(base * 0.5**penalties, 4)
+
+
+def verify_draft(
+    draft: str,
+    *,
+    ticket: str,
+    passages: Sequence[str],
+    similarity: float | None = None,
+    min_similarity: float = DEFAULT_MIN_SIMILARITY,
+    allowed_domains: Sequence[str] = (),
+    canaries: Sequence[str] = (),
+    system_prompt: str | None = None,
+    mean_logprob: float | None = None,
+    min_logprob: float | None = None,
+) -> Verdict:
+    """Judge one draft against the ticket and the passages it was grounded in.
+
+    Verify the draft as it will be sent (for the hosted leg: after :func:`restore`) against the
+    original ticket, so restored customer values count as supported.
+    """
+    if not draft.strip():
+        return Verdict(accepted=False, score=0.0, reasons=(EMPTY_REASON,))
+    reasons: list[str] = []
+    reasons += safe_to_render(draft)
+    reasons += disallowed_links(draft, allowed_domains)
+    if canaries and canary_leaked(draft, canaries):
+        reasons.append(CANARY_REASON)
+    if system_prompt and system_prompt_leaked(draft, system_prompt, [ticket, *passages]):
+        reasons.append(SYSTEM_PROMPT_REASON)
+    reasons += unsupported_commitments(draft, passages)
+    reasons += unsupported(draft, [ticket, *passages])
+    low_grounding = False
+    if similarity is not None and similarity < min_similarity:
+        low_grounding = True
+        reasons.append(f"low grounding: {similarity:.2f} < {min_similarity:.2f}")
+    if mean_logprob is not None and min_logprob is not None and mean_logprob < min_logprob:
+        reasons.append(f"low model confidence: mean logprob {mean_logprob:.2f} < {min_logprob:.2f}")
+    return Verdict(
+        accepted=not reasons,
+        score=_score(similarity, reasons, low_grounding),
+        reasons=tuple(reasons),
+    )
