@@ -102,7 +102,7 @@ def llama_server() -> Iterator[str]:
     import httpx
 
     from router.settings import bundled_slm_path
-    from tests.helpers_http import free_port
+    from tests.helpers_http import free_port, stop_process
 
     try:
         import llama_cpp.server  # noqa: F401
@@ -130,8 +130,4 @@ def llama_server() -> Iterator[str]:
             pytest.fail("llama_cpp.server did not start within 90 s")
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)

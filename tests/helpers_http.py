@@ -99,3 +99,14 @@ class CapturingProxy:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def stop_process(proc: Any, timeout: float = 20) -> None:
+    """Terminate a child process, killing it if it does not exit in time."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()

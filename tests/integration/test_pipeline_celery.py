@@ -16,7 +16,7 @@ from router.api.app import create_app
 from router.pipeline.services import reset_default_services
 from router.store import repo
 from router.store.db import unit_of_work
-from tests.helpers_http import RecordingServer
+from tests.helpers_http import RecordingServer, stop_process
 from tests.integration.pipeline_env import configure, post, seed_kb
 
 pytestmark = pytest.mark.integration
@@ -43,11 +43,7 @@ def worker(pg_url: str, redis_url: str, callback: RecordingServer, tmp_path: Pat
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
         reset_default_services(None)
 
@@ -68,7 +64,7 @@ def test_celery_worker_on_redis_and_postgres_answers_and_escalates(
         pg_url: str, worker: subprocess.Popen, callback: RecordingServer,
         tmp_path: Path) -> None:
     with TestClient(create_app(database_url=pg_url)) as client:
-        local = post(client, {"id": "c-1", "body": "How do I reset my password?"})
+        local = post(client, {"id": "c-1", "body": "Do you accept PayPal?"})
         human = post(client, {"id": "c-2", "body": "I want to speak to a real person now."})
         assert _wait_final(pg_url, human) == "escalated"
         assert _wait_final(pg_url, local) == "delivered", (tmp_path / "worker.log").read_text()
