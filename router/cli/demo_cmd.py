@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.progress import Progress
 
-from router.cli.output import console, emit_json, fail, report_tables
+from router.cli.output import console, emit_json, err_console, fail, report_tables
 from router.settings import DATA_DIR
 
 DEMO_TICKETS = DATA_DIR / "demo_tickets.jsonl"
@@ -59,11 +59,11 @@ def demo(
     secret = os.environ.get("DESKROUTE_WEBHOOK_SECRET") or secrets.token_urlsafe(24)
     os.environ["DESKROUTE_WEBHOOK_SECRET"] = secret
     os.environ["DESKROUTE_DATABASE_URL"] = url
-    console.print(f"store: {url}")
+    err_console.print(f"store: {url}")  # status and progress go to stderr; data to stdout
     migrate.upgrade(url)
     _seed_kb(url)
     app = create_app(database_url=url, embedded_worker=False)
-    with TestClient(app) as client, Progress(console=console, transient=False) as progress:
+    with TestClient(app) as client, Progress(console=err_console) as progress:
         send = progress.add_task("webhooks", total=len(rows))
         for row in rows:
             body = json.dumps(row).encode()

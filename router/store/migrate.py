@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from alembic import command
@@ -16,7 +17,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 def alembic_config(url: str | None = None) -> Config:
     if not (MIGRATIONS / "env.py").is_file():
         raise FileNotFoundError(f"migrations folder not found at {MIGRATIONS}")
-    cfg = Config()
+    cfg = Config(stdout=sys.stdout)  # the current stream (tests and CLIs swap it)
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", normalise_url(url or StoreSettings().database_url))
     return cfg
