@@ -64,13 +64,15 @@ def main() -> None:
         single.append((time.perf_counter() - s) * 1000)
     s = time.perf_counter()
     for i in range(0, len(texts), args.batch):
-        route_texts(services, texts[i:i + args.batch])
+        route_texts(services, texts[i : i + args.batch])
     batch_seconds = time.perf_counter() - s
 
     p50, p95 = statistics.median(single), pct(single, 0.95)
     b50 = statistics.median(base)
-    print(f"tickets: {len(texts)}   encoder: {getattr(encoder, 'name', '?')}   "
-          f"classifier: {services.classifier.version}")
+    print(
+        f"tickets: {len(texts)}   encoder: {getattr(encoder, 'name', '?')}   "
+        f"classifier: {services.classifier.version}"
+    )
     print(f"{'measure':38s} {'value':>10s}")
     print(f"{'baseline encode-only p50 (ms)':38s} {b50:10.2f}")
     print(f"{'route single p50 (ms)':38s} {p50:10.2f}")
@@ -78,8 +80,10 @@ def main() -> None:
     print(f"{'route single decisions/s':38s} {1000 / statistics.mean(single):10.1f}")
     print(f"{f'route batch={args.batch} decisions/s':38s} {len(texts) / batch_seconds:10.1f}")
     print(f"{'ratio route p50 / encode p50':38s} {p50 / b50:10.2f}")
-    print(f"{'ratio batch throughput / single':38s} "
-          f"{(len(texts) / batch_seconds) / (1000 / statistics.mean(single)):10.2f}")
+    print(
+        f"{'ratio batch throughput / single':38s} "
+        f"{(len(texts) / batch_seconds) / (1000 / statistics.mean(single)):10.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,128 @@
+"""Benchmark grounded answers on the Bitext customer-support data.
+
+Splits ``../shared/data/bitext/train.csv`` by intent into a KB (80 %) and test rows (20 %) with
+a fixed seed, then runs ``eval-answers`` on a stratified sample of the test rows for the local
+modes. The split lives in a temp folder: the data set is never copied into the repository.
+
+    .venv/bin/python bench/bench_answers.py --limit 60
+
+Prints the command it ran, a Markdown table and the JSON lines (for docs/ANSWERS_BENCH.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+COLUMNS = (
+    "mode",
+    "n",
+    "similarity_mean",
+    "accept_rate",
+    "similarity_accepted",
+    "similarity_rejected",
+    "hallucination_rate",
+    "p50_ms",
+    "p95_ms",
+    "tokens_per_s",
+    "retrieval_intent_hit",
+)
+# The split is deterministic, so the KB's embeddings can be reused between runs.
+INDEX_DIR = Path(tempfile.gettempdir()) / "deskroute-bench-answers-index"
+DATA = ROOT / ".." / "shared" / "data" / "bitext" / "train.csv"
+
+
+def split(
+    source: Path, out_dir: Path, *, seed: int = 13, kb_share: float = 0.8
+) -> tuple[Path, Path]:
+    """Stratified by intent, so every intent has approved answers and test tickets."""
+    with source.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields = list(reader.fieldnames or [])
+        rows = list(reader)
+    by_intent: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        by_intent[row["intent"]].append(row)
+    rng = random.Random(seed)
+    kb_rows, test_rows = [], []
+    for intent in sorted(by_intent):
+        group = by_intent[intent]
+        rng.shuffle(group)
+        cut = round(len(group) * kb_share)
+        kb_rows += group[:cut]
+        test_rows += group[cut:]
+    paths = out_dir / "kb.csv", out_dir / "test.csv"
+    for path, part in zip(paths, (kb_rows, test_rows), strict=True):
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(part)
+    return paths
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=60, help="test rows to sample")
+    parser.add_argument("--seed", type=int, default=7, help="sampling seed")
+    parser.add_argument("--mode", action="append", help="modes (default: local ones)")
+    parser.add_argument("--no-intent", action="store_true", help="retrieve without intent")
+    args = parser.parse_args()
+    if not DATA.is_file():
+        print(f"missing data: {DATA}", file=sys.stderr)
+        return 2
+    modes = args.mode or ["slm", "template", "slm-no-kb"]
+    with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp:
+        kb, test = split(DATA, Path(tmp))
+        base = [
+            sys.executable,
+            "-m",
+            "router.cli.kb_cmds",
+            "eval-answers",
+            "--kb",
+            str(kb),
+            "--test",
+            str(test),
+            "--limit",
+            str(args.limit),
+            "--seed",
+            str(args.seed),
+            "--index-dir",
+            str(INDEX_DIR),
+        ]
+        if args.no_intent:
+            base.append("--no-intent")
+        print("$", " ".join([*base, "--mode", "MODE", "--json"]), flush=True)
+        results = []
+        for mode in modes:  # one run per mode, so a slow run still yields finished modes
+            done = subprocess.run([*base, "--mode", mode, "--json"], cwd=ROOT,
+                                  stdout=subprocess.PIPE, text=True)
+            if done.returncode:
+                return done.returncode
+            results += [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+            print(json.dumps(results[-1]), flush=True)
+    print()
+    print(markdown_table(results))
+    return 0
+
+
+def markdown_table(results: list[dict[str, Any]]) -> str:
+    """The figures as a Markdown table, ready for docs/ANSWERS_BENCH.md."""
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for row in results:
+        lines.append(
+            "| " + " | ".join("-" if row.get(c) is None else str(row[c]) for c in COLUMNS) + " |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""Benchmark: the naive baseline vs the deskroute classifier, same run, same machine, same data.
+
+    .venv/bin/python bench/bench_classifier.py [--data ../shared/data] [--json]
+
+For BANKING77-OOS and HWU64 (train → valid) it trains both methods with ``evaluate`` (texts
+are encoded once and shared), prints the issue's metrics side by side, then measures the
+deskroute classifier's single-ticket latency (p50/p95, encoder included) and batch throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from router.classify.dataio import read_labelled_csv
+from router.classify.embedder import get_encoder
+from router.classify.trained import TrainedClassifier
+from router.evaluate import METRIC_KEYS, evaluate
+
+DATASETS = ("banking77_oos", "hwu64")
+LATENCY_TEXTS = (
+    "how do I reset my password",
+    "my card payment was declined at the shop this morning, why?",
+    "I want to cancel the transfer I made yesterday",
+    "set an alarm for six tomorrow",
+    "what is the exchange rate for euros",
+    "tell me a joke",
+)
+
+
+def bench_dataset(folder: Path) -> dict[str, dict[str, Any]]:
+    train = read_labelled_csv(folder / "train.csv", empty_text="skip")
+    test = read_labelled_csv(folder / "valid.csv", min_classes=0, empty_text="keep")
+    encoder = get_encoder()
+    started = time.perf_counter()
+    x_train = encoder.encode([t for t, _ in train])
+    x_test = encoder.encode([t for t, _ in test])
+    encode_s = time.perf_counter() - started
+    results = {}
+    for method in ("naive", "deskroute"):
+        results[method] = evaluate(
+            train, test, method=method, train_embeddings=x_train, test_embeddings=x_test
+        )
+        # the shared encoding time belongs to both methods' training and routing
+        results[method]["seconds_train"] = round(
+            results[method]["seconds_train"] + encode_s * len(train) / (len(train) + len(test)), 2
+        )
+    return results
+
+
+def bench_latency(classifier: TrainedClassifier, repeats: int = 30) -> dict[str, float]:
+    classifier.predict(["warm up"])
+    times = []
+    for _ in range(repeats):
+        for text in LATENCY_TEXTS:
+            started = time.perf_counter()
+            classifier.predict([text])
+            times.append((time.perf_counter() - started) * 1000)
+    batch = list(LATENCY_TEXTS) * 50
+    started = time.perf_counter()
+    classifier.predict(batch)
+    per_s = len(batch) / (time.perf_counter() - started)
+    times.sort()
+    return {
+        "single_p50_ms": round(statistics.median(times), 2),
+        "single_p95_ms": round(times[int(0.95 * (len(times) - 1))], 2),
+        "batch_tickets_per_s": round(per_s, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    parser.add_argument("--data", type=Path, default=default)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    report: dict[str, Any] = {}
+    for name in DATASETS:
+        report[name] = bench_dataset(args.data / name)
+    from router.classify.trained import load_classifier
+
+    report["latency_shipped_classifier"] = bench_latency(load_classifier(None))
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    for name in DATASETS:
+        print(f"\n{name} (train → valid)")
+        print(f"{'metric':28s} {'naive':>10s} {'deskroute':>10s}")
+        for key in METRIC_KEYS:
+            row = [report[name][m][key] for m in ("naive", "deskroute")]
+            print(f"{key:28s} " + " ".join(f"{'n/a' if v is None else v:>10}" for v in row))
+    print("\nlatency (shipped classifier, encoder included):", report["latency_shipped_classifier"])
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()

@@ -1,0 +1,118 @@
+"""Fitting a :class:`TrainedClassifier`: encode once, cross-validate, calibrate, refit.
+
+The expensive part is the encoder, so texts are encoded a single time and every fold reuses
+the vectors. The out-of-fold predictions are what the stacker, the novelty gate and the
+thresholds learn from: they are the closest thing TRAIN offers to tickets never seen.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from router.calibrate import Outcomes, calibrate_outcomes
+from router.classify.base import OOS
+from router.classify.confidence import fit_confidence
+from router.classify.dataio import check_classes
+from router.classify.embedder import get_encoder
+from router.classify.head import FEATURE_NAMES, fit_head, run_head
+from router.classify.negatives import GENERIC_NEGATIVES, filter_negatives
+from router.classify.trained import METHOD, Progress, TrainedClassifier
+
+
+def stratified_folds(labels: np.ndarray, n_folds: int, seed: int) -> list[np.ndarray]:
+    """Stratified fold ids that tolerate intents with fewer examples than folds."""
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(labels), dtype=np.int64)
+    offset = 0
+    for label in sorted(set(labels.tolist())):
+        idx = np.flatnonzero(labels == label)
+        rng.shuffle(idx)
+        fold_of[idx] = (np.arange(len(idx)) + offset) % n_folds
+        offset += len(idx)
+    return [np.flatnonzero(fold_of == k) for k in range(n_folds)]
+
+
+def fit_classifier(
+    rows: Sequence[tuple[str, str]],
+    *,
+    progress: Progress | None = None,
+    encoder: str | None = None,
+    folds: int = 4,
+    target_unsafe: float = 0.05,
+    c: float = 10.0,
+    use_negatives: bool = True,
+    seed: int = 0,
+    embeddings: np.ndarray | None = None,
+) -> TrainedClassifier:
+    """Train on ``(text, intent)`` rows; ``oos`` rows are examples of what must escalate.
+
+    ``embeddings`` lets benchmarks pass vectors they already computed for ``rows``.
+    """
+    report = progress or (lambda stage, frac: None)
+    check_classes(rows, min_classes=2)
+    started = time.perf_counter()
+    enc = get_encoder(encoder)
+    texts = [t for t, _ in rows]
+    labels = np.asarray([i for _, i in rows], dtype=object)
+    report("encoding", 0.0)
+    x = embeddings if embeddings is not None else enc.encode(texts)
+    if len(x) != len(rows):
+        raise ValueError("embeddings must have one row per training row")
+    n_negatives = 0
+    if use_negatives:
+        neg = enc.encode(list(GENERIC_NEGATIVES))
+        keep = filter_negatives(neg, x[labels != OOS])
+        n_negatives = int(keep.sum())
+        x = np.vstack([x, neg[keep]])
+        labels = np.concatenate([labels, np.full(n_negatives, OOS, dtype=object)])
+        texts = texts + [t for t, k in zip(GENERIC_NEGATIVES, keep, strict=True) if k]
+    routine = labels != OOS
+    text_arr = np.asarray(texts, dtype=object)
+    report("encoding", 1.0)
+
+    n_folds = max(2, min(folds, len(x)))
+    conf_features = np.zeros((len(x), len(FEATURE_NAMES)), dtype=np.float32)
+    sim_any = np.zeros(len(x), dtype=np.float32)
+    oof_pred = np.empty(len(x), dtype=object)
+    for k, test_idx in enumerate(stratified_folds(labels, n_folds, seed)):
+        report("cross-validating", k / (n_folds + 1))
+        train_idx = np.setdiff1d(np.arange(len(x)), test_idx)
+        if len(set(labels[train_idx]) - {OOS}) < 2 or len(test_idx) == 0:
+            continue
+        head = fit_head(x[train_idx], labels[train_idx], texts=text_arr[train_idx].tolist(), c=c)
+        out = run_head(head, x[test_idx], text_arr[test_idx].tolist())
+        conf_features[test_idx] = out.features
+        sim_any[test_idx] = out.sim_any
+        oof_pred[test_idx] = np.asarray(head.classes, dtype=object)[out.pred]
+    safe = routine & (oof_pred == labels)
+    confidence = fit_confidence(conf_features, safe, sim_any, routine)
+    oof_conf = confidence.score(conf_features, sim_any)
+    outcomes = Outcomes(oof_conf, oof_pred, safe)
+    threshold, per_intent = calibrate_outcomes(outcomes, target_unsafe=target_unsafe)
+
+    report("fitting final model", n_folds / (n_folds + 1))
+    head = fit_head(x, labels, texts=texts, c=c)
+    report("fitting final model", 1.0)
+    oof_acc = float(safe[routine].mean()) if routine.any() else 0.0
+    meta: dict[str, Any] = {
+        "method": METHOD,
+        "trained_rows": len(rows),
+        "generic_negatives": n_negatives,
+        "folds": n_folds,
+        "c": c,
+        "target_unsafe": target_unsafe,
+        "cv_intent_accuracy": round(oof_acc, 4),
+        "seconds_train": round(time.perf_counter() - started, 2),
+    }
+    return TrainedClassifier(
+        head,
+        confidence,
+        encoder=enc.name if encoder is None else encoder,
+        threshold=threshold,
+        intent_thresholds=per_intent,
+        meta=meta,
+    )

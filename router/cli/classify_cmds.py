@@ -1,0 +1,181 @@
+"""CLI commands for the classifier: ``train``, ``eval`` and ``calibrate``.
+
+Plain functions on a ``typer.Typer`` named ``app`` so the main CLI can mount them at top level
+(``deskroute eval ...``). Errors a user can fix (bad CSV, missing artifact, bad target) print
+one line on stderr and exit with code 2; a traceback would only hide the sentence that matters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(help="Train, evaluate and calibrate the ticket classifier.", no_args_is_help=True)
+_err = Console(stderr=True)
+_out = Console()
+
+
+def _fail(message: str) -> NoReturn:
+    _err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, float], None]]:
+    """A rich bar on stderr (so ``--json`` stdout stays machine-readable)."""
+    if not enabled:
+        yield lambda stage, frac: None
+        return
+    columns = (TextColumn("{task.description:<22}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=_err, transient=True) as bar:
+        task = bar.add_task("starting", total=1.0)
+
+        def update(stage: str, frac: float) -> None:
+            bar.update(task, description=stage, completed=max(0.0, min(1.0, frac)))
+
+        yield update
+
+
+def _read(path: Path, *, min_classes: int, empty_text: str = "skip") -> list[tuple[str, str]]:
+    from router.classify.dataio import read_labelled_csv
+
+    try:
+        return read_labelled_csv(path, min_classes=min_classes, empty_text=empty_text)
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+def _table(title: str, values: dict[str, Any]) -> Table:
+    table = Table(title=title, show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in values.items():
+        shown = (
+            "n/a" if value is None else (f"{value:.4f}" if isinstance(value, float) else str(value))
+        )
+        table.add_row(key, shown)
+    return table
+
+
+@app.command("train")
+def train_cmd(
+    data: Path = typer.Argument(
+        ..., help="Labelled CSV with columns text,intent ('oos' = escalate)."
+    ),
+    out: Path = typer.Option(..., "--out", help="Directory to write the classifier artifact to."),
+    target_unsafe: float = typer.Option(
+        0.05, help="Unsafe share of local answers the calibrated threshold aims at (0-1)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary instead of a table."),
+) -> None:
+    """Train a classifier and calibrate its thresholds by cross-validation on DATA.
+
+    Rows labelled 'oos' are examples of tickets that must escalate; use them if you have them.
+    """
+    from router.classify.trained import train_classifier
+
+    if not 0.0 < target_unsafe < 1.0:
+        _fail("--target-unsafe must be between 0 and 1")
+    rows = _read(data, min_classes=2)
+    try:
+        with _progress(not as_json) as progress:
+            clf = train_classifier(rows, out, progress=progress, target_unsafe=target_unsafe)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    summary = {
+        "out": str(out),
+        "version": clf.version,
+        "intents": len(clf.intents),
+        "rows": len(rows),
+        "threshold": round(clf.threshold, 4),
+        "per_intent_thresholds": len(clf.intent_thresholds),
+        "cv_intent_accuracy": clf.meta.get("cv_intent_accuracy"),
+        "seconds_train": clf.meta.get("seconds_train"),
+    }
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        _out.print(_table("trained classifier", summary))
+
+
+@app.command("eval")
+def eval_cmd(
+    train: Path = typer.Option(..., "--train", help="TRAIN CSV (text,intent; 'oos' = escalate)."),
+    test: Path = typer.Option(..., "--test", help="TEST CSV (text,intent) to route and score."),
+    target_unsafe: float = typer.Option(
+        0.05, help="Unsafe share the operating point is calibrated for, on TRAIN only."
+    ),
+    method: str = typer.Option("deskroute", help="deskroute, or naive (the MiniLM+LR baseline)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object."),
+) -> None:
+    """Train a fresh classifier on TRAIN, route every TEST row and report how safe that is.
+
+    A TEST row is routine if its intent occurs in TRAIN and is not 'oos'; a row routed to
+    the local model is unsafe if it is not routine or its intent is wrong. coverage_at_* are
+    the curve's ceilings (best threshold in hindsight); deflection and unsafe_rate are what the
+    threshold calibrated on TRAIN alone gives on TEST.
+    """
+    from router.evaluate import evaluate
+
+    if not 0.0 < target_unsafe < 1.0:
+        _fail("--target-unsafe must be between 0 and 1")
+    train_rows = _read(train, min_classes=2)
+    test_rows = _read(test, min_classes=0, empty_text="keep")
+    try:
+        with _progress(not as_json) as progress:
+            result = evaluate(
+                train_rows, test_rows, target_unsafe=target_unsafe, progress=progress, method=method
+            )
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(result))
+    else:
+        _out.print(_table(f"{method}: {train.name} → {test.name}", result))
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    classifier: Path = typer.Option(..., "--classifier", help="Classifier artifact directory."),
+    data: Path = typer.Option(..., "--data", help="Labelled CSV (text,intent) to calibrate on."),
+    target_unsafe: float | None = typer.Option(
+        None, help="Pick thresholds so at most this share of local answers is unsafe."
+    ),
+    target_llm_share: float | None = typer.Option(
+        None, help="Pick the threshold that escalates this share of tickets (a budget)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Re-pick the global and per-intent thresholds of a classifier and write them to its meta.json.
+
+    Give exactly one target. Use labelled tickets the classifier was NOT trained on (for
+    example last month's tickets with their final intent), or the thresholds will be too lax.
+    """
+    from router.calibrate import calibrate_classifier
+
+    if (target_unsafe is None) == (target_llm_share is None):
+        _fail("give exactly one of --target-unsafe or --target-llm-share")
+    for value in (target_unsafe, target_llm_share):
+        if value is not None and not 0.0 <= value <= 1.0:
+            _fail("targets must be between 0 and 1")
+    rows = _read(data, min_classes=0)
+    try:
+        result = calibrate_classifier(
+            classifier, rows, target_unsafe=target_unsafe, target_llm_share=target_llm_share
+        )
+    except (ValueError, OSError, TypeError) as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(result))
+    else:
+        shown = {k: v for k, v in result.items() if k != "intent_thresholds"}
+        shown["per_intent_thresholds"] = len(result["intent_thresholds"])  # type: ignore[arg-type]
+        _out.print(_table("calibrated", shown))

@@ -1,0 +1,149 @@
+"""``deskroute eval``: train a fresh classifier on TRAIN, route every TEST row, report safety.
+
+The figures answer the questions support-ops asks: how many routine tickets can the local
+model take (coverage) while at most 5 % (or 10 %) of local answers are unsafe, and what do
+the thresholds chosen on TRAIN alone actually give on TEST (deflection, unsafe rate): the
+ceiling figures pick the best threshold with hindsight, the operating-point ones do not.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from router.classify.base import OOS
+from router.classify.embedder import get_encoder
+from router.classify.metrics import at_threshold, auroc, coverage_at, curve
+from router.classify.trained import Progress
+
+METRIC_KEYS = (
+    "intent_accuracy",
+    "auroc",
+    "coverage_at_5pct_unsafe",
+    "coverage_at_10pct_unsafe",
+    "deflection",
+    "unsafe_rate",
+    "n_test",
+    "seconds_train",
+    "ms_per_ticket",
+)
+Scorer = Callable[[np.ndarray, Sequence[str]], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def routing_metrics(
+    confidence: np.ndarray,
+    predicted: Sequence[str],
+    labels: Sequence[str],
+    known_intents: set[str],
+    thresholds: np.ndarray | float,
+) -> dict[str, Any]:
+    """The issue's metrics for scored test rows; ``thresholds`` is the TRAIN operating point.
+
+    A row is routine if its intent is known from TRAIN and is not ``oos``; a row routed to
+    the SLM is unsafe if it is not routine or its predicted intent is wrong.
+    """
+    y = np.asarray(labels, dtype=object)
+    pred = np.asarray(predicted, dtype=object)
+    routine = np.array([lab in known_intents and lab != OOS for lab in y], dtype=bool)
+    correct = pred == y
+    c = curve(confidence, routine, correct)
+    op = at_threshold(confidence, routine, correct, thresholds)
+    acc = float(correct[routine].mean()) if routine.any() else None
+    roc = auroc(confidence, routine)
+    return {
+        "intent_accuracy": None if acc is None else round(acc, 4),
+        "auroc": None if roc is None else round(roc, 4),
+        "coverage_at_5pct_unsafe": round(coverage_at(c, 0.05), 4),
+        "coverage_at_10pct_unsafe": round(coverage_at(c, 0.10), 4),
+        "deflection": round(op["deflection"], 4),
+        "unsafe_rate": round(op["unsafe_rate"], 4),
+        "n_test": len(y),
+    }
+
+
+def evaluate(
+    train_rows: Sequence[tuple[str, str]],
+    test_rows: Sequence[tuple[str, str]],
+    *,
+    target_unsafe: float = 0.05,
+    progress: Progress | None = None,
+    method: str = "deskroute",
+    encoder: str | None = None,
+    train_embeddings: np.ndarray | None = None,
+    test_embeddings: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Train ``method`` ("deskroute" or the "naive" baseline) on TRAIN and score TEST.
+
+    Precomputed embeddings (benchmarks) skip encoding; then ``ms_per_ticket`` covers the head
+    only, so the benchmark measures end-to-end latency separately.
+    """
+    if not test_rows:
+        raise ValueError("the test set has no rows")
+    report = progress or (lambda stage, frac: None)
+    started = time.perf_counter()
+    scorer, thresholds_for = _train(
+        method, train_rows, target_unsafe, report, encoder, train_embeddings
+    )
+    seconds_train = time.perf_counter() - started
+    known = {intent for _, intent in train_rows if intent != OOS}
+
+    texts = [t for t, _ in test_rows]
+    started = time.perf_counter()
+    batch = 64
+    confs, preds = [], []
+    for i in range(0, len(texts), batch):
+        report("routing test rows", i / len(texts))
+        x = (
+            test_embeddings[i : i + batch]
+            if test_embeddings is not None
+            else get_encoder(encoder).encode(texts[i : i + batch])
+        )
+        conf, pred, _ = scorer(x, texts[i : i + batch])
+        confs.append(conf)
+        preds.append(pred)
+    report("routing test rows", 1.0)
+    ms = (time.perf_counter() - started) * 1000 / len(texts)
+    confidence = np.concatenate(confs)
+    predicted = np.concatenate(preds)
+    result = routing_metrics(
+        confidence,
+        predicted.tolist(),
+        [lab for _, lab in test_rows],
+        known,
+        thresholds_for(predicted),
+    )
+    result["seconds_train"] = round(seconds_train, 2)
+    result["ms_per_ticket"] = round(ms, 3)
+    return {key: result[key] for key in METRIC_KEYS}
+
+
+def _train(
+    method: str,
+    rows: Sequence[tuple[str, str]],
+    target_unsafe: float,
+    report: Progress,
+    encoder: str | None,
+    embeddings: np.ndarray | None,
+) -> tuple[Scorer, Callable[[np.ndarray], np.ndarray]]:
+    if method == "deskroute":
+        from router.classify.training import fit_classifier
+
+        clf = fit_classifier(
+            rows,
+            progress=report,
+            encoder=encoder,
+            target_unsafe=target_unsafe,
+            embeddings=embeddings,
+        )
+        return clf.score_embeddings, lambda pred: np.array(
+            [clf.intent_threshold(str(p)) for p in pred]
+        )
+    if method == "naive":
+        from router.classify.naive import fit_naive
+
+        naive = fit_naive(rows, target_unsafe, encoder=encoder, embeddings=embeddings)
+        return naive.score_embeddings, lambda pred: np.full(len(pred), naive.threshold)
+    raise ValueError(f"unknown method {method!r} (deskroute or naive)")

@@ -1,0 +1,44 @@
+"""Knowledge-base settings, read from ``DESKROUTE_KB_*``.
+
+Kept apart from the model settings because the KB is tuned per shop (threshold, domains, how
+many approved answers go into the prompt) while the model settings are tuned per machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class KBSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DESKROUTE_KB_", env_file=None, extra="ignore")
+
+    #: Folder for the on-disk vector index (a cache: SQL holds the entries).
+    dir: Path = Path("deskroute-kb")
+    #: Grounding threshold: cosine between the draft and its best approved answer.
+    min_similarity: float = 0.6
+    #: Approved answers placed in the SLM prompt.
+    top_k: int = 1
+    #: Link domains a draft may contain even when no passage mentions them.
+    allowed_domains: Annotated[tuple[str, ...], NoDecode] = ()
+    #: ``slm`` drafts from the approved answer; ``template`` returns the filled answer itself.
+    mode: Literal["slm", "template"] = "slm"
+    #: In template mode, let the SLM rephrase the filled answer (kept only if verified).
+    template_rephrase: bool = True
+    #: Shop facts for template placeholders, e.g. {"Customer Support Phone Number": "..."}.
+    placeholders: dict[str, str] = {}
+    #: Mean token log-probability below which a local draft is rejected (None: no check).
+    min_logprob: float | None = None
+    #: How often a cached KnowledgeBase checks SQL for new or changed entries.
+    refresh_seconds: float = 30.0
+
+    @field_validator("allowed_domains", mode="before")
+    @classmethod
+    def _split_domains(cls, value: object) -> object:
+        """Accept ``a.example,b.example`` from the environment as well as a list."""
+        if isinstance(value, str):
+            return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        return value

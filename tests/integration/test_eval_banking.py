@@ -1,0 +1,49 @@
+"""``evaluate`` on a stratified slice of BANKING77-OOS: the real encoder, real data, sane floors.
+
+The slice (20 intents, 25 training rows each; full-data figures are ~0.11 higher, plus out-of-scope rows) keeps the run well under a
+minute; the floors sit far below the full-data figures in docs/CLASSIFIER_BENCH.md but far above
+what a broken confidence (random, or inverted) would give.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from router.classify.dataio import read_labelled_csv
+from router.evaluate import METRIC_KEYS, evaluate
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "banking77_oos"
+
+
+def _slice(rows: list[tuple[str, str]], intents: set[str], per_intent: int, n_oos: int) -> list:
+    buckets: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for text, intent in rows:
+        if intent in intents and len(buckets[intent]) < per_intent:
+            buckets[intent].append((text, intent))
+        elif intent == "oos" and len(buckets["oos"]) < n_oos:
+            buckets["oos"].append((text, intent))
+    return [row for bucket in buckets.values() for row in bucket]
+
+
+@pytest.mark.integration
+def test_eval_on_banking_slice_beats_floors() -> None:
+    if not (DATA / "train.csv").is_file():
+        pytest.skip(f"public data not found at {DATA.resolve()}")
+    train_all = read_labelled_csv(DATA / "train.csv", empty_text="skip")
+    valid_all = read_labelled_csv(DATA / "valid.csv", min_classes=0, empty_text="keep")
+    intents = sorted({i for _, i in train_all if i != "oos"})[::2][:20]
+    train = _slice(train_all, set(intents), 25, 150)
+    test = _slice(valid_all, set(intents), 15, 150)
+    result = evaluate(train, test)
+    assert tuple(result) == METRIC_KEYS
+    assert result["n_test"] == len(test)
+    print(result)  # shown by pytest -s / on failure: the figures behind the floors
+    assert result["intent_accuracy"] >= 0.70, result
+    assert result["auroc"] >= 0.85, result
+    assert result["coverage_at_5pct_unsafe"] >= 0.25, result
+    assert result["coverage_at_10pct_unsafe"] >= result["coverage_at_5pct_unsafe"], result
+    assert result["unsafe_rate"] <= 0.15, result
+    assert result["deflection"] > 0.02, result

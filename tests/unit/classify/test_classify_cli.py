@@ -1,0 +1,83 @@
+"""The classifier commands as a user runs them: JSON on stdout, errors as one line + exit 2."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from router.classify.dataio import read_labelled_csv
+from router.cli.classify_cmds import app
+from router.evaluate import METRIC_KEYS
+from router.settings import DATA_DIR
+
+runner = CliRunner()
+
+
+def _write(path: Path, rows: list[tuple[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "intent"])
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def split(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    rows = read_labelled_csv(DATA_DIR / "shop_intents.csv")
+    keep = {"password_reset", "order_status", "cancel_order", "invoice_request", "oos"}
+    rows = [r for r in rows if r[1] in keep]
+    folder = tmp_path_factory.mktemp("cli")
+    train = _write(folder / "train.csv", [r for i, r in enumerate(rows) if i % 4])
+    test = rows[::4] + [("what's the tallest mountain in Africa", "oos")]
+    return train, _write(folder / "test.csv", test)
+
+
+def test_eval_json_has_exactly_the_issue_keys(split: tuple[Path, Path]) -> None:
+    train, test = split
+    result = runner.invoke(app, ["eval", "--train", str(train), "--test", str(test), "--json"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert tuple(metrics) == METRIC_KEYS
+    assert metrics["n_test"] == len(read_labelled_csv(test, min_classes=0))
+    assert metrics["intent_accuracy"] >= 0.6
+    assert 0.0 <= metrics["unsafe_rate"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("", "empty"),
+        ("text,label\nhello,greet\nbye,leave\n", "missing column"),
+        ("text,intent\nhello,greet\nhi there,greet\n", "at least 2 in-scope intents"),
+    ],
+)
+def test_bad_train_csv_exits_2_with_a_message(
+    split: tuple[Path, Path], tmp_path: Path, body: str, message: str
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(body, encoding="utf-8")
+    result = runner.invoke(app, ["eval", "--train", str(bad), "--test", str(split[1])])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_calibrate_needs_exactly_one_target(split: tuple[Path, Path], tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["calibrate", "--classifier", str(tmp_path), "--data", str(split[1])]
+    )
+    assert result.exit_code == 2
+    assert "exactly one" in result.stderr
+
+
+def test_calibrate_missing_artifact_is_a_clear_error(
+    split: tuple[Path, Path], tmp_path: Path
+) -> None:
+    args = ["calibrate", "--classifier", str(tmp_path / "none"), "--data", str(split[1])]
+    result = runner.invoke(app, [*args, "--target-unsafe", "0.05"])
+    assert result.exit_code == 2
+    assert "not a classifier" in result.stderr
