@@ -53,24 +53,25 @@ def answer_hosted(services: Services, text: str, intent: str | None) -> Answer:
         latency_ms=draft.latency_ms, cost_usd=draft.cost_usd,
         meta={**draft.meta, "redactions": dict(red.counts)},
     )
+    # Grounding is not required of the hosted leg (it exists for what the KB does not cover);
+    # the safety checks are: no invented entities, promises, leaks or foreign links.
     verdict = verify_draft(
         draft.text, ticket=text, passages=passages, canaries=[canary()],
-        system_prompt=system_prompt(), allowed_domains=_allowed_domains(),
+        system_prompt=system_prompt(), allowed_domains=_allowed_domains(passages),
     )
     return Answer(draft, verdict, passages, dict(red.counts))
 
 
 def _kb_mode() -> str:
-    try:
-        from router.kb.settings import KBSettings
-    except ImportError:
-        return "slm"
+    from router.kb.settings import KBSettings
+
     return str(KBSettings().mode)
 
 
-def _allowed_domains() -> list[str]:
-    try:
-        from router.kb.settings import KBSettings
-    except ImportError:
-        return []
-    return list(KBSettings().allowed_domains)
+def _allowed_domains(passages: list[str]) -> list[str]:
+    """Configured domains plus those linked from the approved answers (they are approved)."""
+    from router.guard.render import find_urls, url_host
+    from router.kb.settings import KBSettings
+
+    hosts = {url_host(u) for p in passages for u in find_urls(p)} - {""}
+    return sorted(set(KBSettings().allowed_domains) | hosts)
