@@ -34,21 +34,18 @@ app.command("answer")(answer_cmds.answer)
 app.command("report")(run_cmds.report)
 
 
-def _mount_optional() -> None:
+def _mount_modules() -> None:
     """Commands that live in their own modules (classifier, knowledge base)."""
-    try:  # TEMP while modules land
-        from router.cli import classify_cmds, kb_cmds
-    except ImportError:
-        return
-    for module in (classify_cmds,):
-        app.registered_commands.extend(module.app.registered_commands)
+    from router.cli import classify_cmds, kb_cmds
+
+    app.registered_commands.extend(classify_cmds.app.registered_commands)
     app.add_typer(kb_cmds.kb_app, name="kb", help="Knowledge base of approved answers.")
     for cmd in kb_cmds.app.registered_commands:
         if cmd.name == "eval-answers" or getattr(cmd.callback, "__name__", "") == "eval_answers":
             app.registered_commands.append(cmd)
 
 
-_mount_optional()
+_mount_modules()
 
 if __name__ == "__main__":
     app()
