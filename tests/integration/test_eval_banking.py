@@ -1,8 +1,8 @@
 """``evaluate`` on a stratified slice of BANKING77-OOS: the real encoder, real data, sane floors.
 
-The slice (20 intents, 25 training rows each; full-data figures are ~0.11 higher, plus out-of-scope rows) keeps the run well under a
-minute; the floors sit far below the full-data figures in docs/CLASSIFIER_BENCH.md but far above
-what a broken confidence (random, or inverted) would give.
+The slice (20 intents, 25 training rows each, plus out-of-scope rows; full-data figures are
+~0.11 higher) keeps the run short; the floors sit far below the full-data figures in
+docs/CLASSIFIER_BENCH.md but far above what a broken confidence (random, or inverted) would give.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def test_no_raw_personal_value_reaches_the_hosted_llm(proxy: CapturingProxy) -> 
         llm_model="openai/smol", llm_api_base=proxy.url + "/v1", llm_retries=0,
         llm_max_tokens=48, llm_seed=7))
     services.__dict__["kb"] = None  # no knowledge base: only the ticket travels
-    for text, secrets in SEEDED:
+    for text, _values in SEEDED:
         answer = answer_hosted(services, text, None)
         assert answer.redactions, f"nothing redacted in {text!r}"
         assert answer.draft.backend == "llm" and answer.draft.completion_tokens > 0
