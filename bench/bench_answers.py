@@ -33,6 +33,7 @@ COLUMNS = (
     "hallucination_rate",
     "p50_ms",
     "p95_ms",
+    "p50_overhead_ms",
     "tokens_per_s",
     "retrieval_intent_hit",
 )
@@ -75,7 +76,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7, help="sampling seed")
     parser.add_argument("--mode", action="append", help="modes (default: local ones)")
     parser.add_argument("--no-intent", action="store_true", help="retrieve without intent")
+    parser.add_argument("--shop", action="store_true", help="demo-shop latency run instead")
     args = parser.parse_args()
+    if args.shop:
+        return shop_latency(args.mode or ["slm", "template"])
     if not DATA.is_file():
         print(f"missing data: {DATA}", file=sys.stderr)
         return 2
@@ -109,6 +113,55 @@ def main() -> int:
                 return done.returncode
             results += [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
             print(json.dumps(results[-1]), flush=True)
+    print()
+    print(markdown_table(results))
+    return 0
+
+
+SHOP_TICKETS = [
+    ("I forgot my password and can't get into my account", "password_reset"),
+    ("Hi, where is my order 88213? It's been a while", "order_status"),
+    ("How many days does standard delivery take?", "shipping_time"),
+    ("Can I still send back a jacket I bought two weeks ago?", "return_policy"),
+    ("I returned my shoes last week, when do I get my money?", "refund_status"),
+    ("Please cancel order 55123, I ordered the wrong size", "cancel_order"),
+    ("I moved, can I change the delivery address of my order?", "change_address"),
+    ("Do you take PayPal or only cards?", "payment_methods"),
+    ("The vase I received is cracked", "damaged_item"),
+    ("My parcel came but one of the two lamps is missing", "missing_item"),
+    ("Please delete my account and all my data", "account_delete"),
+    ("The code SPRING10 says invalid at checkout", "discount_code"),
+    ("I need an invoice for order 77120 for my company", "invoice_request"),
+    ("When is your support team available?", "opening_hours_contact"),
+    ("Is the oak side table back in stock soon?", "product_availability"),
+]
+
+
+def shop_latency(modes: list[str]) -> int:
+    """Local answer latency on the shipped demo KB (short answers, as in ``make demo``).
+
+    Each ticket's reference is the first approved answer of its intent, so the similarity
+    column shows how far drafts drift from the approved text.
+    """
+    kb_csv = ROOT / "router" / "data" / "shop_kb.csv"
+    with kb_csv.open(newline="", encoding="utf-8") as fh:
+        first: dict[str, str] = {}
+        for row in csv.DictReader(fh):
+            first.setdefault(row["intent"], row["answer"])
+    with tempfile.TemporaryDirectory(prefix="bench-shop-") as tmp:
+        test = Path(tmp) / "tickets.csv"
+        with test.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["text", "intent", "response"])
+            writer.writerows([text, intent, first[intent]] for text, intent in SHOP_TICKETS)
+        cmd = [sys.executable, "-m", "router.cli.kb_cmds", "eval-answers", "--kb", str(kb_csv),
+               "--test", str(test), "--json", *(a for m in modes for a in ("--mode", m))]
+        print("$", " ".join(cmd), flush=True)
+        done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    if done.returncode:
+        return done.returncode
+    results = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    print("\n".join(json.dumps(r) for r in results))
     print()
     print(markdown_table(results))
     return 0

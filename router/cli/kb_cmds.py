@@ -33,7 +33,7 @@ def _kb_group() -> None:
 
 _TABLE_COLUMNS = ("mode", "n", "similarity_mean", "accept_rate", "similarity_accepted",
                   "similarity_rejected", "hallucination_rate", "p50_ms", "p95_ms",
-                  "tokens_per_s", "retrieval_intent_hit")
+                  "p50_overhead_ms", "tokens_per_s", "retrieval_intent_hit")
 
 
 def _offline_env() -> None:

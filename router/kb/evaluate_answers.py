@@ -173,6 +173,8 @@ def summarise(mode: str, records: Sequence[Record], sims: Sequence[float]) -> di
     accepted = [s for r, s in zip(records, sims, strict=True) if r.accepted]
     rejected = [s for r, s in zip(records, sims, strict=True) if not r.accepted]
     lat = np.array([r.latency_ms for r in records]) if n else np.zeros(1)
+    # Retrieve + verify time alone: what the KB adds on top of generation.
+    over = np.array([r.latency_ms - r.gen_ms for r in records]) if n else np.zeros(1)
     gen_s = sum(r.gen_ms for r in records) / 1000
     hits = [r.intent_hit for r in records if r.intent_hit is not None]
     return {
@@ -186,6 +188,7 @@ def summarise(mode: str, records: Sequence[Record], sims: Sequence[float]) -> di
         "hallucination_rate": round(sum(r.hallucinated for r in records) / n, 4) if n else None,
         "p50_ms": round(float(np.percentile(lat, 50)), 1),
         "p95_ms": round(float(np.percentile(lat, 95)), 1),
+        "p50_overhead_ms": round(float(np.percentile(over, 50)), 1),
         "tokens_per_s": round(sum(r.tokens for r in records) / gen_s, 1) if gen_s else None,
         "retrieval_intent_hit": round(sum(hits) / len(hits), 4) if hits else None,
     }

@@ -116,11 +116,13 @@ def _bitext_split(folder: Path) -> tuple[Path, Path]:
     return paths
 
 
-def test_eval_answers_json_on_bitext(tmp_path: Path) -> None:
+def test_eval_answers_json_on_bitext(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from router.cli.kb_cmds import app
 
+    monkeypatch.setenv("DESKROUTE_SLM_MAX_TOKENS", "48")  # wiring, not quality: keep it short
+
     kb, test = _bitext_split(tmp_path)
-    args = ["eval-answers", "--kb", str(kb), "--test", str(test), "--limit", "6", "--json",
+    args = ["eval-answers", "--kb", str(kb), "--test", str(test), "--limit", "3", "--json",
             "--mode", "slm", "--mode", "template", "--mode", "slm-no-kb"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -129,7 +131,7 @@ def test_eval_answers_json_on_bitext(tmp_path: Path) -> None:
     for row in rows:
         assert {"mode", "similarity_mean", "accept_rate", "similarity_accepted",
                 "similarity_rejected", "hallucination_rate", "p50_ms", "p95_ms", "n"} <= set(row)
-        assert row["n"] == 6
+        assert row["n"] == 3
         for key in ("similarity_mean", "similarity_accepted", "similarity_rejected"):
             assert row[key] is None or -1.0 <= row[key] <= 1.0, (key, row[key])
         assert 0.0 <= row["accept_rate"] <= 1.0 and 0.0 <= row["hallucination_rate"] <= 1.0

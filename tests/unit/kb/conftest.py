@@ -60,9 +60,3 @@ class ScriptedBackend:
 @pytest.fixture
 def scripted() -> type[ScriptedBackend]:
     return ScriptedBackend
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path

@@ -19,8 +19,6 @@ from router.kb.evaluate_answers import (
     summarise,
 )
 
-from .conftest import write
-
 KB_CSV = ("question,answer,intent\n"
           "How long does shipping take?,Standard shipping takes 3 to 5 business days.,ship\n"
           "How do I reset my password?,Use the reset link on the sign-in page.,password\n")
@@ -29,6 +27,12 @@ TEST_CSV = ("text,intent,category,response\n"
             "forgot my password,password,A,Use the reset link on the sign-in page.\n")
 KEYS = {"mode", "similarity_mean", "accept_rate", "similarity_accepted", "similarity_rejected",
         "hallucination_rate", "p50_ms", "p95_ms", "n"}
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def test_stratified_sample_spreads_over_intents() -> None:
@@ -40,13 +44,14 @@ def test_stratified_sample_spreads_over_intents() -> None:
 
 
 def test_summarise_splits_accepted_and_rejected() -> None:
-    recs = [Record("a", True, False, 100.0, 10, 500.0, True),
-            Record("b", False, True, 300.0, 30, 1500.0, False)]
+    recs = [Record("a", True, False, 600.0, 10, 500.0, True),
+            Record("b", False, True, 1800.0, 30, 1500.0, False)]
     out = summarise("slm", recs, [0.8, 0.2])
     assert out["similarity_accepted"] == 0.8 and out["similarity_rejected"] == 0.2
     assert out["accept_rate"] == 0.5 and out["hallucination_rate"] == 0.5
     assert out["similarity_mean"] == 0.5 and out["tokens_per_s"] == 20.0
-    assert out["p50_ms"] == 200.0 and out["retrieval_intent_hit"] == 0.5
+    assert out["p50_ms"] == 1200.0 and out["p50_overhead_ms"] == 200.0
+    assert out["retrieval_intent_hit"] == 0.5
 
 
 def test_read_test_accepts_qa_layout_and_refuses_others(tmp_path: Path) -> None:

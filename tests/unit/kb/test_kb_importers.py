@@ -22,7 +22,11 @@ from router.kb.importers import (
 from router.store.db import unit_of_work
 from router.store.models import KBEntry
 
-from .conftest import write
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def test_markdown_folder_one_entry_per_file(tmp_path: Path) -> None:

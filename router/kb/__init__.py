@@ -1,0 +1,5 @@
+"""Knowledge base of approved answers and grounded local drafting.
+
+Import the submodules directly (``router.kb.retrieve``, ``router.kb.answer``): this package
+file stays empty so that importing one part never pulls in the encoder or the models.
+"""
