@@ -37,16 +37,21 @@ def route_texts(services: Services, texts: Sequence[str]) -> list[Decision]:
 
 
 def _predict(services: Services, texts: Sequence[str]):  # type: ignore[no-untyped-def]
-    """Predictions plus the sentence embeddings when the classifier exposes them.
+    """Predictions plus the sentence embeddings, so a ticket is encoded once.
 
-    Signals reuse the classifier's embedding, so a ticket is encoded once.
+    The risk signals compare the embedding with exemplars embedded by the default encoder, so
+    it is shared only when the classifier uses that same encoder.
     """
+    from router.classify.embedder import get_encoder
+
     clf = services.classifier
-    with_emb = getattr(clf, "predict_with_embeddings", None)
-    if callable(with_emb):
-        preds, embeddings = with_emb(texts)
-        return preds, embeddings
-    return clf.predict(texts), None
+    on_embeddings = getattr(clf, "predict_embeddings", None)
+    encoder_name = getattr(clf, "encoder_name", None)
+    if not callable(on_embeddings) or not encoder_name:
+        return clf.predict(texts), None
+    x = get_encoder(encoder_name).encode(list(texts))
+    shared = x if get_encoder().name == get_encoder(encoder_name).name else None
+    return on_embeddings(x, texts), shared
 
 
 def _decide(services: Services, text: str, pred: Prediction, embedding, context):  # type: ignore[no-untyped-def]
