@@ -35,8 +35,9 @@ test-fast: install
 
 bench: install
 	$(BIN)/python bench/bench_routing.py
-	$(BIN)/python bench/bench_classifier.py --quick
 	$(BIN)/python bench/bench_signals.py
+	$(BIN)/python bench/bench_classifier.py
+	$(BIN)/python bench/bench_answers.py --limit 60
 
 lint: install
 	$(BIN)/ruff check router connectors policies migrations tests bench
