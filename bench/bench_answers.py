@@ -110,6 +110,7 @@ def main() -> int:
             done = subprocess.run([*base, "--mode", mode, "--json"], cwd=ROOT,
                                   stdout=subprocess.PIPE, text=True)
             if done.returncode:
+                print(f"mode {mode} failed with exit code {done.returncode}", file=sys.stderr)
                 return done.returncode
             results += [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
             print(json.dumps(results[-1]), flush=True)
