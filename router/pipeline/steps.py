@@ -6,8 +6,6 @@ re-enqueued a slow task) changes nothing. Any failure ends in ``escalated`` with
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy.orm import Session
 
 from connectors.registry import get_connector
@@ -156,7 +154,3 @@ def _attempts(session: Session, ticket_id: int) -> list[m.DeliveryAttempt]:
 
 STEPS = {"decide": decide, "slm": generate_local, "llm": generate_hosted, "deliver": deliver}
 TASKS = tuple(STEPS)
-
-
-def now_ms() -> float:
-    return time.perf_counter() * 1000
