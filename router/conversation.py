@@ -37,3 +37,21 @@ def context_for(session: Session, ticket: m.Ticket) -> ConversationContext:
         is_follow_up=True,
         not_helped=says_not_helped(ticket.body),
     )
+
+
+def record_not_helped(session: Session, ticket: m.Ticket, context: ConversationContext) -> bool:
+    """A follow-up saying a local answer did not help reopens that answer's ticket.
+
+    The ``reopened`` outcome is what ``deskroute calibrate --from-outcomes`` learns from.
+    Returns True when an outcome was recorded.
+    """
+    if not (context.not_helped and context.previous_state is TicketState.DELIVERED):
+        return False
+    prev = repo.previous_in_thread(session, ticket)
+    decision = repo.latest_decision(session, prev.id) if prev is not None else None
+    if prev is None or decision is None or decision.route != Route.SLM.value:
+        return False
+    repo.add_outcome(
+        session, prev.id, "reopened", note=f"follow-up ticket {ticket.id} said it did not help"
+    )
+    return True

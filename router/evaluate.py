@@ -8,14 +8,17 @@ ceiling figures pick the best threshold with hindsight, the operating-point ones
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from router.classify.base import OOS
 from router.classify.embedder import get_encoder
+from router.classify.finetune import FinetuneOptions
 from router.classify.metrics import at_threshold, auroc, coverage_at, curve
 from router.classify.trained import Progress
 
@@ -74,6 +77,8 @@ def evaluate(
     encoder: str | None = None,
     train_embeddings: np.ndarray | None = None,
     test_embeddings: np.ndarray | None = None,
+    finetune: bool = True,
+    finetune_options: FinetuneOptions | None = None,
 ) -> dict[str, Any]:
     """Train ``method`` ("deskroute" or the "naive" baseline) on TRAIN and score TEST.
 
@@ -83,10 +88,33 @@ def evaluate(
     if not test_rows:
         raise ValueError("the test set has no rows")
     report = progress or (lambda stage, frac: None)
+    with tempfile.TemporaryDirectory(prefix="deskroute-eval-") as scratch:
+        return _evaluate(
+            train_rows, test_rows, target_unsafe, report, method, encoder,
+            train_embeddings, test_embeddings, (finetune, finetune_options),
+            Path(scratch) / "encoder",
+        )
+
+
+def _evaluate(
+    train_rows: Sequence[tuple[str, str]],
+    test_rows: Sequence[tuple[str, str]],
+    target_unsafe: float,
+    report: Progress,
+    method: str,
+    encoder: str | None,
+    train_embeddings: np.ndarray | None,
+    test_embeddings: np.ndarray | None,
+    finetune: tuple[bool, FinetuneOptions | None],
+    encoder_dir: Path,
+) -> dict[str, Any]:
     started = time.perf_counter()
-    scorer, thresholds_for = _train(
-        method, train_rows, target_unsafe, report, encoder, train_embeddings
+    scorer, thresholds_for, used_encoder = _train(
+        method, train_rows, target_unsafe, report, encoder, train_embeddings, finetune,
+        encoder_dir,
     )
+    if used_encoder != (encoder or get_encoder().name):
+        test_embeddings = None  # the benchmark's vectors come from the base encoder
     seconds_train = time.perf_counter() - started
     known = {intent for _, intent in train_rows if intent != OOS}
 
@@ -99,7 +127,7 @@ def evaluate(
         x = (
             test_embeddings[i : i + batch]
             if test_embeddings is not None
-            else get_encoder(encoder).encode(texts[i : i + batch])
+            else get_encoder(used_encoder).encode(texts[i : i + batch])
         )
         conf, pred, _ = scorer(x, texts[i : i + batch])
         confs.append(conf)
@@ -127,7 +155,9 @@ def _train(
     report: Progress,
     encoder: str | None,
     embeddings: np.ndarray | None,
-) -> tuple[Scorer, Callable[[np.ndarray], np.ndarray]]:
+    finetune: tuple[bool, FinetuneOptions | None],
+    encoder_dir: Path,
+) -> tuple[Scorer, Callable[[np.ndarray], np.ndarray], str]:
     if method == "deskroute":
         from router.classify.training import fit_classifier
 
@@ -137,13 +167,22 @@ def _train(
             encoder=encoder,
             target_unsafe=target_unsafe,
             embeddings=embeddings,
+            finetune=finetune[0],
+            finetune_options=finetune[1],
+            encoder_dir=encoder_dir,
         )
-        return clf.score_embeddings, lambda pred: np.array(
-            [clf.intent_threshold(str(p)) for p in pred]
+        return (
+            clf.score_embeddings,
+            lambda pred: np.array([clf.intent_threshold(str(p)) for p in pred]),
+            clf.encoder_name,
         )
     if method == "naive":
         from router.classify.naive import fit_naive
 
         naive = fit_naive(rows, target_unsafe, encoder=encoder, embeddings=embeddings)
-        return naive.score_embeddings, lambda pred: np.full(len(pred), naive.threshold)
+        return (
+            naive.score_embeddings,
+            lambda pred: np.full(len(pred), naive.threshold),
+            encoder or get_encoder().name,
+        )
     raise ValueError(f"unknown method {method!r} (deskroute or naive)")

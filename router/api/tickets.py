@@ -36,6 +36,10 @@ def ticket_view(session: Session, ticket_id: int) -> dict[str, Any]:
             "prompt_tokens": dr.prompt_tokens, "completion_tokens": dr.completion_tokens,
             "latency_ms": dr.latency_ms, "cost_usd": dr.cost_usd,
         },
+        "outcomes": [
+            {"kind": o.kind, "value": o.value, "note": o.note}
+            for o in repo.outcomes_of(session, t.id)
+        ],
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,6 +28,8 @@ from router.settings import DATA_DIR, model_settings
 Progress = Callable[[str, float], None]
 DEFAULT_CLASSIFIER_DIR = DATA_DIR / "classifier"
 METHOD = "minilm+ngram-softmax-oos+knn-stacker+novelty-gate"
+METHOD_FINETUNED = "finetuned-" + METHOD
+ENCODER_DIR = "encoder"  # a fine-tuned encoder lives in this sub-folder of the artifact
 _LOADED: dict[str, TrainedClassifier] = {}
 _LOAD_LOCK = threading.Lock()
 
@@ -117,7 +120,7 @@ class TrainedClassifier:
             digest.update(np.ascontiguousarray(arr).tobytes())
         body = {
             "classes": self.head.classes,
-            "encoder": self.encoder_name,
+            "encoder": self.encoder_fingerprint(),
             "confidence": self.confidence_model.to_json(),
             "threshold": round(self._threshold, 6),
             "intent_thresholds": {
@@ -126,6 +129,20 @@ class TrainedClassifier:
         }
         digest.update(json.dumps(body, sort_keys=True).encode())
         return "clf-" + digest.hexdigest()[:12]
+
+    def encoder_fingerprint(self) -> str:
+        """The encoder's name, or for a fine-tuned encoder folder a hash of its weights (the
+        folder moves when the artifact is saved; the weights do not change)."""
+        if "encoder_sha256" in self.meta:
+            return str(self.meta["encoder_sha256"])
+        folder = Path(self.encoder_name)
+        if not (folder.is_absolute() and folder.is_dir()):
+            return self.encoder_name
+        digest = hashlib.sha256()
+        for file in sorted(folder.rglob("*.safetensors")):
+            digest.update(file.read_bytes())
+        self.meta["encoder_sha256"] = "sha256-" + digest.hexdigest()[:16]
+        return str(self.meta["encoder_sha256"])
 
     def _arrays(self) -> dict[str, np.ndarray]:
         """What head.npz stores: float16 where the precision does not matter (bank, n-grams)."""
@@ -143,22 +160,37 @@ class TrainedClassifier:
         return arrays
 
     def set_thresholds(self, threshold: float, intent_thresholds: dict[str, float]) -> None:
-        """Replace the operating point (the version changes with it)."""
+        """Replace the operating point (the version changes with it; the old versions are kept
+        in ``previous_versions``, as logged decisions name them)."""
+        previous = [v for v in self.meta.get("previous_versions", []) if v != self.version]
         self._threshold = float(threshold)
         self.intent_thresholds = dict(intent_thresholds)
         self.meta.pop("version", None)
-        self._version = self._content_hash()
+        new = self._content_hash()
+        if new != self._version:
+            previous.append(self._version)
+        self.meta["previous_versions"] = previous
+        self._version = new
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, out_dir: str | Path) -> Path:
         folder = Path(out_dir)
         folder.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(folder / "head.npz", **self._arrays())  # type: ignore[arg-type]
+        encoder = self.encoder_name
+        source = Path(encoder)
+        if source.is_absolute() and source.is_dir():  # fine-tuned: carry its own encoder
+            self.encoder_fingerprint()
+            target = folder / ENCODER_DIR
+            if source.resolve() != target.resolve():
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(source, target)
+            encoder = ENCODER_DIR
         meta = {
             **self.meta,
             "version": self.version,
             "method": self.meta.get("method", METHOD),
-            "encoder": self.encoder_name,
+            "encoder": encoder,
             "classes": self.head.classes,
             "intents": list(self.intents),
             "threshold": round(self._threshold, 6),
@@ -225,6 +257,8 @@ def train_classifier(
     """
     from router.classify.training import fit_classifier
 
+    if out_dir is not None and options.get("finetune", True):
+        options.setdefault("encoder_dir", Path(out_dir) / ENCODER_DIR)
     clf = fit_classifier(rows, progress=progress, **options)
     if out_dir is not None:
         clf.save(out_dir)

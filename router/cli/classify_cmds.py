@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 app = typer.Typer(help="Train, evaluate and calibrate the ticket classifier.", no_args_is_help=True)
 _err = Console(stderr=True)
@@ -74,12 +75,21 @@ def train_cmd(
     target_unsafe: float = typer.Option(
         0.05, help="Unsafe share of local answers the calibrated threshold aims at (0-1)."
     ),
+    finetune: bool = typer.Option(
+        True,
+        "--finetune/--no-finetune",
+        help="Fine-tune the sentence encoder on the training rows first (about a minute per "
+        "epoch for ~8k tickets on 2 cores; +2 points intent accuracy on BANKING77). "
+        "--no-finetune keeps the shared encoder: faster, smaller artifact.",
+    ),
+    epochs: int = typer.Option(2, min=1, max=20, help="Fine-tuning epochs."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary instead of a table."),
 ) -> None:
     """Train a classifier and calibrate its thresholds by cross-validation on DATA.
 
     Rows labelled 'oos' are examples of tickets that must escalate; use them if you have them.
     """
+    from router.classify.finetune import FinetuneOptions
     from router.classify.trained import train_classifier
 
     if not 0.0 < target_unsafe < 1.0:
@@ -87,7 +97,14 @@ def train_cmd(
     rows = _read(data, min_classes=2)
     try:
         with _progress(not as_json) as progress:
-            clf = train_classifier(rows, out, progress=progress, target_unsafe=target_unsafe)
+            clf = train_classifier(
+                rows,
+                out,
+                progress=progress,
+                target_unsafe=target_unsafe,
+                finetune=finetune,
+                finetune_options=FinetuneOptions(epochs=epochs),
+            )
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     summary = {
@@ -114,6 +131,14 @@ def eval_cmd(
         0.05, help="Unsafe share the operating point is calibrated for, on TRAIN only."
     ),
     method: str = typer.Option("deskroute", help="deskroute, or naive (the MiniLM+LR baseline)."),
+    finetune: bool = typer.Option(
+        True,
+        "--finetune/--no-finetune",
+        help="Fine-tune the sentence encoder on the training rows first (about a minute per "
+        "epoch for ~8k tickets on 2 cores; +2 points intent accuracy on BANKING77). "
+        "--no-finetune keeps the shared encoder: faster, smaller artifact.",
+    ),
+    epochs: int = typer.Option(2, min=1, max=20, help="Fine-tuning epochs."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object."),
 ) -> None:
     """Train a fresh classifier on TRAIN, route every TEST row and report how safe that is.
@@ -123,6 +148,7 @@ def eval_cmd(
     the curve's ceilings (best threshold in hindsight); deflection and unsafe_rate are what the
     threshold calibrated on TRAIN alone gives on TEST.
     """
+    from router.classify.finetune import FinetuneOptions
     from router.evaluate import evaluate
 
     if not 0.0 < target_unsafe < 1.0:
@@ -132,7 +158,13 @@ def eval_cmd(
     try:
         with _progress(not as_json) as progress:
             result = evaluate(
-                train_rows, test_rows, target_unsafe=target_unsafe, progress=progress, method=method
+                train_rows,
+                test_rows,
+                target_unsafe=target_unsafe,
+                progress=progress,
+                method=method,
+                finetune=finetune,
+                finetune_options=FinetuneOptions(epochs=epochs),
             )
     except (ValueError, OSError) as exc:
         _fail(str(exc))
@@ -145,7 +177,18 @@ def eval_cmd(
 @app.command("calibrate")
 def calibrate_cmd(
     classifier: Path = typer.Option(..., "--classifier", help="Classifier artifact directory."),
-    data: Path = typer.Option(..., "--data", help="Labelled CSV (text,intent) to calibrate on."),
+    data: Path | None = typer.Option(
+        None, "--data", help="Labelled CSV (text,intent) to calibrate on."
+    ),
+    from_outcomes: bool = typer.Option(
+        False,
+        "--from-outcomes",
+        help="Calibrate on outcomes logged in the store instead: locally answered tickets "
+        "marked resolved (safe) or reopened / agent_edit (unsafe).",
+    ),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="Store to read outcomes from (default DESKROUTE_DATABASE_URL)."
+    ),
     target_unsafe: float | None = typer.Option(
         None, help="Pick thresholds so at most this share of local answers is unsafe."
     ),
@@ -156,23 +199,34 @@ def calibrate_cmd(
 ) -> None:
     """Re-pick the global and per-intent thresholds of a classifier and write them to its meta.json.
 
-    Give exactly one target. Use labelled tickets the classifier was NOT trained on (for
-    example last month's tickets with their final intent), or the thresholds will be too lax.
+    Give exactly one source (--data or --from-outcomes) and one target. With --data use
+    labelled tickets the classifier was NOT trained on (for example last month's tickets with
+    their final intent), or the thresholds will be too lax. With --from-outcomes only tickets
+    the classifier answered locally have outcomes, so thresholds move within the confidences
+    that were routed locally: this tightens a lax operating point.
     """
     from router.calibrate import calibrate_classifier
 
     if (target_unsafe is None) == (target_llm_share is None):
         _fail("give exactly one of --target-unsafe or --target-llm-share")
+    if (data is None) == (not from_outcomes):
+        _fail("give exactly one of --data or --from-outcomes")
     for value in (target_unsafe, target_llm_share):
         if value is not None and not 0.0 <= value <= 1.0:
             _fail("targets must be between 0 and 1")
-    rows = _read(data, min_classes=0)
+    rows = _read(data, min_classes=0) if data is not None else None
     try:
         result = calibrate_classifier(
-            classifier, rows, target_unsafe=target_unsafe, target_llm_share=target_llm_share
+            classifier,
+            rows,
+            target_unsafe=target_unsafe,
+            target_llm_share=target_llm_share,
+            database_url=database_url,
         )
     except (ValueError, OSError, TypeError) as exc:
         _fail(str(exc))
+    except SQLAlchemyError as exc:
+        _fail(f"cannot read outcomes from the store: {exc.__class__.__name__}: {exc}")
     if as_json:
         print(json.dumps(result))
     else:

@@ -39,8 +39,8 @@ def route_texts(services: Services, texts: Sequence[str]) -> list[Decision]:
 def _predict(services: Services, texts: Sequence[str]):  # type: ignore[no-untyped-def]
     """Predictions plus the sentence embeddings, so a ticket is encoded once.
 
-    The risk signals compare the embedding with exemplars embedded by the default encoder, so
-    it is shared only when the classifier uses that same encoder.
+    The risk signals compare the embedding with exemplars embedded by the same encoder (the
+    classifier's, fine-tuned or not: see ``signal_encoder``).
     """
     from router.classify.embedder import get_encoder
 
@@ -50,14 +50,25 @@ def _predict(services: Services, texts: Sequence[str]):  # type: ignore[no-untyp
     if not callable(on_embeddings) or not encoder_name:
         return clf.predict(texts), None
     x = get_encoder(encoder_name).encode(list(texts))
-    shared = x if get_encoder().name == get_encoder(encoder_name).name else None
-    return on_embeddings(x, texts), shared
+    return on_embeddings(x, texts), x
+
+
+def signal_encoder(services: Services) -> str | None:
+    """The encoder the signals' exemplars must be embedded with: None = the shared default."""
+    from router.classify.embedder import get_encoder
+
+    name = getattr(services.classifier, "encoder_name", None)
+    if not name or get_encoder(name).name == get_encoder().name:
+        return None
+    return str(name)
 
 
 def _decide(services: Services, text: str, pred: Prediction, embedding, context):  # type: ignore[no-untyped-def]
     from router.signals.base import detect_signals
 
-    signals: tuple[Signal, ...] = detect_signals(text, embedding)
+    signals: tuple[Signal, ...] = detect_signals(
+        text, embedding, encoder=signal_encoder(services) if embedding is not None else None
+    )
     inp = PolicyInput(
         text=text,
         prediction=pred,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from connectors.registry import get_connector
 from policies.engine import after_rejected_draft
 from router.backends.base import BackendError
-from router.conversation import context_for
+from router.conversation import context_for, record_not_helped
 from router.domain import OutgoingReply, Route, TicketState
 from router.pipeline.answering import answer_hosted, answer_local
 from router.pipeline.routing import route_text
@@ -40,7 +40,9 @@ def decide(session: Session, services: Services, ticket: m.Ticket) -> str | None
     if ticket.state != TicketState.RECEIVED.value:
         return None
     text = f"{ticket.subject}\n{ticket.body}".strip()
-    routed = route_text(services, text, context_for(session, ticket))
+    context = context_for(session, ticket)
+    record_not_helped(session, ticket, context)
+    routed = route_text(services, text, context)
     d = routed.decision
     repo.add_decision(session, ticket.id, d, routed.latency_ms)
     repo.set_state(session, ticket, TicketState.DECIDED)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -23,7 +23,7 @@ from router.signals.language import LanguageDetector
 from router.signals.legal import CHARGEBACK, LEGAL_THREAT
 from router.signals.length import LengthDetector
 from router.signals.multi import MULTI_REQUEST
-from router.signals.rules import RuleDetector
+from router.signals.rules import RuleDetector, encode_with
 from router.signals.safety import SAFETY
 from router.signals.security import ACCOUNT_SECURITY
 from router.signals.settings import SignalSettings
@@ -53,21 +53,31 @@ SIGNAL_NAMES: tuple[str, ...] = (
 )
 
 
-def build_detectors(settings: SignalSettings) -> tuple[SignalDetector, ...]:
-    """The default detectors configured by ``settings``, in ``SIGNAL_NAMES`` order."""
+def build_detectors(
+    settings: SignalSettings, encoder: str | None = None
+) -> tuple[SignalDetector, ...]:
+    """The default detectors configured by ``settings``, in ``SIGNAL_NAMES`` order.
+
+    ``encoder`` is the encoder whose vectors the detectors will get (a classifier's fine-tuned
+    encoder, say); the exemplars are then embedded with that same encoder. None = the shared
+    default encoder.
+    """
     rules: tuple[RuleDetector, ...] = (
         HUMAN_REQUEST,
         LEGAL_THREAT,
         CHARGEBACK,
         ACCOUNT_SECURITY,
         SAFETY,
+        PROMPT_INJECTION,
     )
     if not settings.use_embeddings:
         rules = tuple(_without_exemplars(rule) for rule in rules)
+    elif encoder is not None:
+        rules = tuple(_with_encoder(rule, encoder) for rule in rules)
     return (
-        *rules,
+        *rules[:5],
         ANGER,
-        _without_exemplars(PROMPT_INJECTION) if not settings.use_embeddings else PROMPT_INJECTION,
+        rules[5],
         MULTI_REQUEST,
         LanguageDetector(
             supported=frozenset(settings.supported_languages),
@@ -81,10 +91,17 @@ def _without_exemplars(rule: RuleDetector) -> RuleDetector:
     return dataclasses.replace(rule, exemplars=None)
 
 
-@lru_cache(maxsize=1)
-def default_detectors() -> tuple[SignalDetector, ...]:
-    """Detectors from the environment's settings, built once per process."""
-    return build_detectors(SignalSettings())
+def _with_encoder(rule: RuleDetector, encoder: str) -> RuleDetector:
+    if rule.exemplars is None:
+        return rule
+    bank = dataclasses.replace(rule.exemplars, encode=partial(encode_with, encoder))
+    return dataclasses.replace(rule, exemplars=bank)
+
+
+@lru_cache(maxsize=4)
+def default_detectors(encoder: str | None = None) -> tuple[SignalDetector, ...]:
+    """Detectors from the environment's settings, built once per process (and encoder)."""
+    return build_detectors(SignalSettings(), encoder)
 
 
 def detect_signals(
@@ -92,12 +109,14 @@ def detect_signals(
     embedding: np.ndarray | None = None,
     *,
     detectors: Sequence[SignalDetector] | None = None,
+    encoder: str | None = None,
 ) -> tuple[Signal, ...]:
     """Every signal the ticket raises, in detector order (empty when it looks routine).
 
     ``embedding`` is the ticket's L2-normalised vector from the shared encoder; without it
-    the exemplar layer is skipped and only the regexes and counters run.
+    the exemplar layer is skipped and only the regexes and counters run. ``encoder`` names
+    the encoder that made ``embedding`` when it is not the shared default one.
     """
-    chosen = default_detectors() if detectors is None else detectors
+    chosen = default_detectors(encoder) if detectors is None else detectors
     found = (detector.detect(text, embedding) for detector in chosen)
     return tuple(signal for signal in found if signal is not None)

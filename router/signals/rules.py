@@ -35,9 +35,14 @@ TAIL_CHARS = 1000  # 5000 chars > 1200 tokens x 4 bytes: windowed tickets are to
 
 def _default_encode(texts: list[str]) -> np.ndarray:
     """The shared process-wide encoder, imported here so that torch loads only when needed."""
+    return encode_with(None, texts)
+
+
+def encode_with(encoder: str | None, texts: list[str]) -> np.ndarray:
+    """Encode with ``encoder`` (a name or folder; None = the shared default encoder)."""
     from router.classify.embedder import get_encoder
 
-    return np.asarray(get_encoder().encode(texts), dtype=np.float32)
+    return np.asarray(get_encoder(encoder).encode(texts), dtype=np.float32)
 
 
 def any_of(*alternatives: str, shared_boundary: bool = False) -> re.Pattern[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -171,6 +171,67 @@ def add_outcome(
     session.add(row)
     session.flush()
     return row
+
+
+def outcomes_of(session: Session, ticket_id: int) -> list[m.Outcome]:
+    return list(
+        session.scalars(
+            select(m.Outcome).where(m.Outcome.ticket_id == ticket_id).order_by(m.Outcome.id)
+        )
+    )
+
+
+UNSAFE_OUTCOMES = ("reopened", "agent_edit")
+LOCAL_BACKENDS = ("slm", "template")
+
+
+def local_answer_outcomes(
+    session: Session, classifier_versions: set[str] | None = None
+) -> list[tuple[float, str, bool]]:
+    """``(confidence, intent, safe)`` for tickets answered locally that have a known outcome.
+
+    Safe = marked ``resolved`` and never reopened or edited by an agent; unsafe = reopened
+    (a follow-up saying the answer did not help counts) or edited. Tickets without either are
+    left out: nobody knows yet. Only each ticket's latest decision counts, and with
+    ``classifier_versions`` only decisions made by those versions.
+    """
+    latest = (
+        select(m.Decision.ticket_id, func.max(m.Decision.id).label("decision_id"))
+        .group_by(m.Decision.ticket_id)
+        .subquery()
+    )
+    query = (
+        select(m.Decision.ticket_id, m.Decision.confidence, m.Decision.intent)
+        .join(latest, latest.c.decision_id == m.Decision.id)
+        .join(m.Ticket, m.Ticket.id == m.Decision.ticket_id)
+        .where(m.Decision.route == "slm", m.Ticket.state == TicketState.DELIVERED.value)
+    )
+    if classifier_versions is not None:
+        query = query.where(m.Decision.classifier_version.in_(sorted(classifier_versions)))
+    decided = {tid: (float(conf), intent) for tid, conf, intent in session.execute(query)}
+    answered_by: dict[int, str] = {}  # last accepted draft: a hosted fallback is not local
+    for tid, backend in session.execute(
+        select(m.DraftRow.ticket_id, m.DraftRow.backend)
+        .where(m.DraftRow.ticket_id.in_(list(decided)), m.DraftRow.accepted.is_(True))
+        .order_by(m.DraftRow.id)
+    ):
+        answered_by[tid] = backend
+    decided = {t: v for t, v in decided.items() if answered_by.get(t) in LOCAL_BACKENDS}
+    kinds: dict[int, set[str]] = {}
+    for tid, kind in session.execute(
+        select(m.Outcome.ticket_id, m.Outcome.kind).where(
+            m.Outcome.ticket_id.in_(list(decided))
+        )
+    ):
+        kinds.setdefault(tid, set()).add(kind)
+    rows = []
+    for tid, (confidence, intent) in sorted(decided.items()):
+        seen = kinds.get(tid, set())
+        if seen & set(UNSAFE_OUTCOMES):
+            rows.append((confidence, intent, False))
+        elif "resolved" in seen:
+            rows.append((confidence, intent, True))
+    return rows
 
 
 # --- outbox -----------------------------------------------------------------------------------

@@ -128,3 +128,20 @@ def test_follow_up_on_escalated_thread_stays_escalated(
                                "body": "How do I reset my password?"})
     assert second["decision"]["route"] == "human"
     assert any("follow-up" in r for r in second["decision"]["reasons"])
+
+
+def test_follow_up_saying_a_local_answer_did_not_help_escalates_and_reopens_it(
+        sqlite_url: str, callback: RecordingServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    configure(monkeypatch, sqlite_url, callback.url, tmp_path)
+    seed_kb(sqlite_url)
+    first = _run(sqlite_url, {"id": "h-1", "thread_id": "conv-2",
+                              "body": "Do you accept PayPal?"})
+    assert first["state"] == "delivered" and first["outcomes"] == []
+    second = _run(sqlite_url, {"id": "h-2", "thread_id": "conv-2",
+                               "body": "That didn't help, PayPal is still not offered."})
+    assert second["decision"]["route"] != "slm", second["decision"]
+    with TestClient(create_app(database_url=sqlite_url, embedded_worker=False)) as client:
+        reopened = client.get(f"/tickets/{first['id']}").json()["outcomes"]
+    assert [o["kind"] for o in reopened] == ["reopened"]
+    assert f"follow-up ticket {second['id']}" in reopened[0]["note"]
