@@ -30,6 +30,16 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def quiet_transformers() -> None:
+    """No tqdm bars from transformers ("Loading weights", "Writing model shards"): our commands
+    draw their own progress, and the API's logs must stay readable."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 class SentenceTransformerEncoder:
     """A sentence-transformers model loaded from a local folder (never from a hub)."""
 
@@ -37,6 +47,7 @@ class SentenceTransformerEncoder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        quiet_transformers()
         import torch
         from sentence_transformers import SentenceTransformer
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from router.classify.embedder import resolve_encoder_path
+from router.classify.embedder import quiet_transformers, resolve_encoder_path
 
 Progress = Callable[[str, float], None]
 STAGE = "fine-tuning encoder"
@@ -90,6 +90,7 @@ def finetune_encoder(
         raise ValueError("fine-tuning needs one label per text and at least one text")
     report = progress or (lambda stage, frac: None)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    quiet_transformers()
     import torch
     from sentence_transformers import SentenceTransformer
 

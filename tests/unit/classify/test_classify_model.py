@@ -84,6 +84,13 @@ def test_round_trip_keeps_predictions_and_version(small: tuple[TrainedClassifier
     assert [p.intent for p in a] == [p.intent for p in b]
     assert np.allclose([p.confidence for p in a], [p.confidence for p in b], atol=2e-3)
     assert again.version == clf.version
+    # fine-tuned by default: the artifact carries its own encoder, found again after a move
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["finetuned"] is True and meta["encoder"] == "encoder"
+    assert (out / "encoder" / "model.safetensors").is_file()
+    moved = out.parent / "moved"
+    shutil.copytree(out, moved)
+    assert TrainedClassifier.load(moved).version == clf.version
     assert set(again.intents) == {
         "password_reset",
         "order_status",
@@ -112,3 +119,30 @@ def test_calibrate_rewrites_thresholds_and_version(
     assert result["version"] != result["previous_version"] == clf.version
     assert meta["version"] == result["version"]
     assert result["llm_share"] == pytest.approx(0.5, abs=0.17)
+
+
+def test_routing_with_a_finetuned_classifier_keeps_the_exemplar_signals(
+    small: tuple[TrainedClassifier, Path],
+) -> None:
+    """One encode per ticket: the signals compare the fine-tuned vector with exemplars embedded
+    by the same fine-tuned encoder, so paraphrases the regexes miss still raise a signal."""
+    from router.pipeline.routing import route_text, signal_encoder
+    from router.pipeline.services import Services
+    from router.settings import ModelSettings
+
+    _, out = small
+    services = Services(models=ModelSettings(classifier=str(out)))
+    assert signal_encoder(services) == str((out / "encoder").resolve())
+    assert signal_encoder(Services(models=ModelSettings(classifier=None))) is None
+    # asks for a person that no regex catches (the exemplar layer's own test set)
+    from router.signals.human import HUMAN_REQUEST
+    from tests.unit.signals.signal_sets import read_set
+
+    asks = [
+        r.text for r in read_set("paraphrases")
+        if r.expected == "human_request" and HUMAN_REQUEST.match(r.text) is None
+    ]
+    decisions = [route_text(services, text).decision for text in asks]
+    caught = [d for d in decisions if any(s.name == "human_request" for s in d.signals)]
+    assert len(caught) >= 2, [d.signals for d in decisions]
+    assert all(d.route.value == "human" for d in caught)

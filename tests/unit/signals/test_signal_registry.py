@@ -151,3 +151,24 @@ def test_an_embedding_from_another_encoder_is_refused_with_a_clear_error() -> No
     encoder = FakeEncoder({"a person please": unit(1, 0, 0), "no bots": unit(0, 1, 0)})
     with pytest.raises(ValueError, match="shared encoder"):
         toy_detector(encoder).detect("hello", unit(1, 0, 0, 0))
+
+
+def test_detectors_for_another_encoder_embed_their_exemplars_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fine-tuned classifier's vectors must meet exemplars embedded by that same encoder."""
+    asked: list[str | None] = []
+
+    def fake_encode_with(encoder: str | None, texts: list[str]) -> np.ndarray:
+        asked.append(encoder)
+        return np.tile(unit(1, 0, 0), (len(texts), 1))
+
+    monkeypatch.setattr("router.signals.rules.encode_with", fake_encode_with)
+    monkeypatch.setattr("router.signals.base.encode_with", fake_encode_with)
+    detectors = build_detectors(SignalSettings(), encoder="/models/tuned")
+    human = next(d for d in detectors if d.name == "human_request")
+    signal = human.detect("hello there", unit(1, 0, 0))
+    assert signal is not None and "cosine 1.00" in signal.reason
+    assert asked == ["/models/tuned"]
+    assert HUMAN_REQUEST.exemplars is not None and human.exemplars is not None
+    assert HUMAN_REQUEST.exemplars.encode is not human.exemplars.encode  # default untouched
