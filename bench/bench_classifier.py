@@ -2,9 +2,12 @@
 
     .venv/bin/python bench/bench_classifier.py [--data ../shared/data] [--json]
 
-For BANKING77-OOS and HWU64 (train → valid) it trains both methods with ``evaluate`` (texts
-are encoded once and shared), prints the issue's metrics side by side, then measures the
-deskroute classifier's single-ticket latency (p50/p95, encoder included) and batch throughput.
+For BANKING77-OOS and HWU64 (train → valid) it trains both methods once each (base-encoder
+vectors are computed once and shared; the deskroute method fine-tunes its own encoder), prints
+the issue's metrics side by side plus ``foreign_deflection``: the share of tickets from the
+other data sets (another domain, all must escalate) that would be answered locally. Then it
+measures the shipped classifier's single-ticket latency (p50/p95, encoder included) and batch
+throughput; bench/bench_routing.py --classifier DIR measures any other artifact.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import numpy as np
 from router.classify.dataio import read_labelled_csv
 from router.classify.embedder import get_encoder
 from router.classify.trained import TrainedClassifier
-from router.evaluate import METRIC_KEYS, evaluate
+from router.evaluate import METRIC_KEYS, evaluate_sets
 
 DATASETS = ("banking77_oos", "hwu64")
+FOREIGN = ("banking77_oos", "hwu64", "bitext")
 LATENCY_TEXTS = (
     "how do I reset my password",
     "my card payment was declined at the shop this morning, why?",
@@ -34,23 +38,45 @@ LATENCY_TEXTS = (
 )
 
 
+def _foreign(folder: Path, data: Path, limit: int = 1000) -> list[tuple[str, str]]:
+    """Tickets from the other data sets (another domain): every one must escalate."""
+    rows: list[tuple[str, str]] = []
+    for other in FOREIGN:
+        name = "valid.csv" if (data / other / "valid.csv").is_file() else "train.csv"
+        path = data / other / name
+        if other != folder.name and path.is_file():
+            found = read_labelled_csv(path, min_classes=0, empty_text="skip")
+            rows += [(text, "oos") for text, _ in found[: limit // 2]]
+    return rows
+
+
 def bench_dataset(folder: Path) -> dict[str, dict[str, Any]]:
+    """Both methods on TRAIN → valid, and on tickets from other domains (must all escalate)."""
     train = read_labelled_csv(folder / "train.csv", empty_text="skip")
     test = read_labelled_csv(folder / "valid.csv", min_classes=0, empty_text="keep")
+    foreign = _foreign(folder, folder.parent)
     encoder = get_encoder()
     started = time.perf_counter()
     x_train = encoder.encode([t for t, _ in train])
     x_test = encoder.encode([t for t, _ in test])
+    x_foreign = encoder.encode([t for t, _ in foreign])
     encode_s = time.perf_counter() - started
     results = {}
     for method in ("naive", "deskroute"):
-        results[method] = evaluate(
-            train, test, method=method, train_embeddings=x_train, test_embeddings=x_test
+        scored = evaluate_sets(
+            train,
+            {"valid": (test, x_test), "foreign": (foreign, x_foreign)},
+            method=method,
+            train_embeddings=x_train,
         )
+        result = scored["valid"]
         # the shared encoding time belongs to both methods' training and routing
-        results[method]["seconds_train"] = round(
-            results[method]["seconds_train"] + encode_s * len(train) / (len(train) + len(test)), 2
+        result["seconds_train"] = round(
+            result["seconds_train"] + encode_s * len(train) / (len(train) + len(test)), 2
         )
+        result["foreign_deflection"] = scored["foreign"]["deflection"]
+        result["n_foreign"] = scored["foreign"]["n_test"]
+        results[method] = result
     return results
 
 
@@ -92,7 +118,7 @@ def main() -> None:
     for name in DATASETS:
         print(f"\n{name} (train → valid)")
         print(f"{'metric':28s} {'naive':>10s} {'deskroute':>10s}")
-        for key in METRIC_KEYS:
+        for key in (*METRIC_KEYS, "foreign_deflection", "n_foreign"):
             row = [report[name][m][key] for m in ("naive", "deskroute")]
             print(f"{key:28s} " + " ".join(f"{'n/a' if v is None else v:>10}" for v in row))
     print("\nlatency (shipped classifier, encoder included):", report["latency_shipped_classifier"])

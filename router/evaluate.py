@@ -85,39 +85,69 @@ def evaluate(
     Precomputed embeddings (benchmarks) skip encoding; then ``ms_per_ticket`` covers the head
     only, so the benchmark measures end-to-end latency separately.
     """
-    if not test_rows:
+    results = evaluate_sets(
+        train_rows,
+        {"test": (test_rows, test_embeddings)},
+        target_unsafe=target_unsafe,
+        progress=progress,
+        method=method,
+        encoder=encoder,
+        train_embeddings=train_embeddings,
+        finetune=finetune,
+        finetune_options=finetune_options,
+    )
+    return results["test"]
+
+
+def evaluate_sets(
+    train_rows: Sequence[tuple[str, str]],
+    test_sets: dict[str, tuple[Sequence[tuple[str, str]], np.ndarray | None]],
+    *,
+    target_unsafe: float = 0.05,
+    progress: Progress | None = None,
+    method: str = "deskroute",
+    encoder: str | None = None,
+    train_embeddings: np.ndarray | None = None,
+    finetune: bool = True,
+    finetune_options: FinetuneOptions | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Train once, then score several test sets (name → rows and optional base-encoder vectors).
+
+    Rows of a test set whose intent TRAIN does not know must escalate, so a set from another
+    domain measures how much foreign traffic would be answered locally (its ``deflection``).
+    """
+    if not test_sets or any(not rows for rows, _ in test_sets.values()):
         raise ValueError("the test set has no rows")
     report = progress or (lambda stage, frac: None)
     with tempfile.TemporaryDirectory(prefix="deskroute-eval-") as scratch:
-        return _evaluate(
-            train_rows, test_rows, target_unsafe, report, method, encoder,
-            train_embeddings, test_embeddings, (finetune, finetune_options),
-            Path(scratch) / "encoder",
+        started = time.perf_counter()
+        scorer, thresholds_for, used_encoder = _train(
+            method, train_rows, target_unsafe, report, encoder, train_embeddings,
+            (finetune, finetune_options), Path(scratch) / "encoder",
         )
+        seconds_train = time.perf_counter() - started
+        known = {intent for _, intent in train_rows if intent != OOS}
+        shared = used_encoder == (encoder or get_encoder().name)
+        results = {}
+        for name, (rows, vectors) in test_sets.items():
+            result = _route_and_score(
+                scorer, thresholds_for, used_encoder, rows, vectors if shared else None,
+                known, report,
+            )
+            result["seconds_train"] = round(seconds_train, 2)
+            results[name] = {key: result[key] for key in METRIC_KEYS}
+        return results
 
 
-def _evaluate(
-    train_rows: Sequence[tuple[str, str]],
+def _route_and_score(
+    scorer: Scorer,
+    thresholds_for: Callable[[np.ndarray], np.ndarray],
+    encoder: str,
     test_rows: Sequence[tuple[str, str]],
-    target_unsafe: float,
-    report: Progress,
-    method: str,
-    encoder: str | None,
-    train_embeddings: np.ndarray | None,
     test_embeddings: np.ndarray | None,
-    finetune: tuple[bool, FinetuneOptions | None],
-    encoder_dir: Path,
+    known: set[str],
+    report: Progress,
 ) -> dict[str, Any]:
-    started = time.perf_counter()
-    scorer, thresholds_for, used_encoder = _train(
-        method, train_rows, target_unsafe, report, encoder, train_embeddings, finetune,
-        encoder_dir,
-    )
-    if used_encoder != (encoder or get_encoder().name):
-        test_embeddings = None  # the benchmark's vectors come from the base encoder
-    seconds_train = time.perf_counter() - started
-    known = {intent for _, intent in train_rows if intent != OOS}
-
     texts = [t for t, _ in test_rows]
     started = time.perf_counter()
     batch = 64
@@ -127,25 +157,23 @@ def _evaluate(
         x = (
             test_embeddings[i : i + batch]
             if test_embeddings is not None
-            else get_encoder(used_encoder).encode(texts[i : i + batch])
+            else get_encoder(encoder).encode(texts[i : i + batch])
         )
         conf, pred, _ = scorer(x, texts[i : i + batch])
         confs.append(conf)
         preds.append(pred)
     report("routing test rows", 1.0)
     ms = (time.perf_counter() - started) * 1000 / len(texts)
-    confidence = np.concatenate(confs)
     predicted = np.concatenate(preds)
     result = routing_metrics(
-        confidence,
+        np.concatenate(confs),
         predicted.tolist(),
         [lab for _, lab in test_rows],
         known,
         thresholds_for(predicted),
     )
-    result["seconds_train"] = round(seconds_train, 2)
     result["ms_per_ticket"] = round(ms, 3)
-    return {key: result[key] for key in METRIC_KEYS}
+    return result
 
 
 def _train(

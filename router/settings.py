@@ -39,7 +39,9 @@ class ModelSettings(BaseSettings):
     slm_context: int = 2048
     slm_max_tokens: int = 160
     slm_threads: int | None = None
-    slm_logprobs: bool = True
+    # None = on only when DESKROUTE_KB_MIN_LOGPROB is set: log-probabilities need llama.cpp's
+    # logits for every token, which made generation ~7x slower here (21.8 vs 164 tokens/s)
+    slm_logprobs: bool | None = None
     embedding_model: str | None = None
     classifier: str | None = None
     policy: str | None = None

@@ -95,4 +95,9 @@ def _cached(path: str, n_ctx: int, max_tokens: int, threads: int | None,
 def get_slm(settings: ModelSettings | None = None) -> SLMBackend:
     s = settings or ModelSettings()
     path = s.slm_model or str(bundled_slm_path())
-    return _cached(path, s.slm_context, s.slm_max_tokens, s.slm_threads, s.slm_logprobs)
+    logprobs = s.slm_logprobs
+    if logprobs is None:  # only the verifier's logprob check reads them
+        from router.kb.settings import KBSettings
+
+        logprobs = KBSettings().min_logprob is not None
+    return _cached(path, s.slm_context, s.slm_max_tokens, s.slm_threads, logprobs)

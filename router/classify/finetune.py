@@ -38,6 +38,7 @@ class FinetuneOptions:
     batch_size: int = 32
     scale: float = 20.0  # cosine-logit temperature
     max_length: int = 64  # tokens; tickets are truncated for training only
+    margin: float = 0.0  # additive cosine margin (CosFace / LMCL): tighter intent clusters
     seed: int = 0
 
 
@@ -130,10 +131,15 @@ def finetune_encoder(
                 hidden = transformer(**enc).last_hidden_state
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-                logits = opts.scale * torch.nn.functional.normalize(pooled, dim=-1) @ (
+                cosine = torch.nn.functional.normalize(pooled, dim=-1) @ (
                     torch.nn.functional.normalize(weight, dim=-1).T
                 )
-                loss = torch.nn.functional.cross_entropy(logits, target[batch])
+                y = target[batch]
+                if opts.margin:
+                    cosine = cosine - opts.margin * torch.nn.functional.one_hot(
+                        y, len(classes)
+                    ).to(cosine.dtype)
+                loss = torch.nn.functional.cross_entropy(opts.scale * cosine, y)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()

@@ -20,6 +20,13 @@ from router.classify.base import OOS
 
 FEATURE_NAMES = ("logit_p1", "logit_p2", "logit_poos", "sim_pred", "sim_oos", "agree")
 _EPS = 1e-6
+# The nearest-neighbour vote: the 25 most similar training tickets, weighted by
+# exp(cosine / 0.05), a fifth of the ensemble. On BANKING77-OOS valid with a fine-tuned encoder
+# it lifted intent accuracy from 0.904 / 0.908 to 0.910 / 0.916 (two fine-tuning seeds; tuned
+# there: k 10-25, T 0.05-0.1 and shares 0.2-0.33 all helped accuracy).
+KNN_K = 25
+KNN_TEMPERATURE = 0.05
+KNN_SHARE = 0.2
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -39,6 +46,7 @@ class Head:
     lex_weight: np.ndarray | None = None  # (N_FEATURES, n_classes), n-gram softmax
     lex_bias: np.ndarray | None = None
     idf: np.ndarray | None = None
+    knn_share: float = 0.0  # weight of the nearest-neighbour vote in the ensemble (0 = off)
 
     @property
     def intents(self) -> list[str]:
@@ -86,6 +94,7 @@ def fit_head(
     texts: Sequence[str] | None = None,
     c: float = 10.0,
     max_iter: int = 300,
+    knn_share: float = KNN_SHARE,
 ) -> Head:
     """Multinomial logistic regression on L2-normalised embeddings, ``oos`` as one more class,
     plus (given ``texts``) one on n-grams.
@@ -105,6 +114,7 @@ def fit_head(
         bias=bias,
         bank=x[order].astype(np.float32),
         bank_labels=y_idx[order],
+        knn_share=knn_share,
     )
     if texts is not None:
         head.idf = lexical.fit_idf(texts)
@@ -116,6 +126,18 @@ def fit_head(
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
     logits = logits - logits.max(axis=1, keepdims=True)
     return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+
+
+def _knn_log_proba(sim: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Log class distribution of the ``KNN_K`` nearest training tickets (softmax-weighted)."""
+    k = min(KNN_K, sim.shape[1])
+    idx = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+    top = np.take_along_axis(sim, idx, axis=1)
+    weights = np.exp((top - top.max(axis=1, keepdims=True)) / KNN_TEMPERATURE)
+    votes = np.full((sim.shape[0], n_classes), 1e-3, dtype=np.float64)
+    rows = np.repeat(np.arange(sim.shape[0]), k)
+    np.add.at(votes, (rows, labels[idx].reshape(-1)), weights.reshape(-1))
+    return np.log(votes / votes.sum(axis=1, keepdims=True))
 
 
 def _class_max(sim: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -131,13 +153,18 @@ def run_head(head: Head, x: np.ndarray, texts: Sequence[str] | None = None) -> H
     """Probabilities, in-scope prediction (never ``oos``) and the confidence features.
 
     With n-gram weights and ``texts``, the two softmaxes are averaged in log space (a
-    geometric mean): a class must look right to both to keep a high probability.
+    geometric mean): a class must look right to both to keep a high probability. With
+    ``knn_share`` the vote of the nearest training tickets joins that average.
     """
     n_classes = len(head.classes)
     log_p = _log_softmax(x @ head.weight + head.bias)
     if head.lex_weight is not None and head.idf is not None and texts is not None:
         lex = lexical.transform(texts, head.idf) @ head.lex_weight
         log_p = 0.5 * log_p + 0.5 * _log_softmax(np.asarray(lex) + head.lex_bias)
+    sim = x @ head.bank.T
+    if head.knn_share > 0 and sim.shape[1] > 0:
+        knn = _knn_log_proba(sim, head.bank_labels, n_classes)
+        log_p = (1 - head.knn_share) * log_p + head.knn_share * knn
     proba = np.exp(_log_softmax(log_p))
     oos = head.oos_index
     p_oos = proba[:, oos] if oos is not None else np.zeros(len(x), dtype=np.float32)
@@ -149,7 +176,6 @@ def run_head(head: Head, x: np.ndarray, texts: Sequence[str] | None = None) -> H
     rows = np.arange(len(x))
     p1, p2 = in_proba[rows, pred], in_proba[rows, runner]
 
-    sim = x @ head.bank.T
     per_class = _class_max(sim, head.bank_labels, n_classes)
     sim_pred = per_class[rows, pred]
     sim_oos = per_class[:, oos] if oos is not None else np.zeros(len(x), dtype=np.float32)

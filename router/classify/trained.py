@@ -127,6 +127,8 @@ class TrainedClassifier:
                 k: round(v, 6) for k, v in sorted(self.intent_thresholds.items())
             },
         }
+        if self.head.knn_share:
+            body["knn_share"] = round(self.head.knn_share, 6)
         digest.update(json.dumps(body, sort_keys=True).encode())
         return "clf-" + digest.hexdigest()[:12]
 
@@ -198,6 +200,7 @@ class TrainedClassifier:
                 k: round(v, 6) for k, v in sorted(self.intent_thresholds.items())
             },
             "confidence": self.confidence_model.to_json(),
+            "knn_share": round(self.head.knn_share, 6),
         }
         (folder / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         return folder
@@ -220,6 +223,7 @@ class TrainedClassifier:
                 lex_weight=data["lex_weight"].astype(np.float32) if lexical else None,
                 lex_bias=data["lex_bias"].astype(np.float32) if lexical else None,
                 idf=data["idf"].astype(np.float32) if lexical else None,
+                knn_share=float(meta.get("knn_share", 0.0)),
             )
         encoder = str(meta.get("encoder", DEFAULT_ENCODER))
         if (folder / encoder).is_dir():  # a fine-tuned encoder stored inside the artifact

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from router.classify.dataio import read_labelled_csv
-from router.evaluate import METRIC_KEYS, evaluate
+from router.evaluate import METRIC_KEYS, evaluate_sets
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "banking77_oos"
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+DATA = SHARED / "banking77_oos"
 
 
 def _slice(rows: list[tuple[str, str]], intents: set[str], per_intent: int, n_oos: int) -> list:
@@ -37,7 +38,10 @@ def test_eval_on_banking_slice_beats_floors() -> None:
     intents = sorted({i for _, i in train_all if i != "oos"})[::2][:20]
     train = _slice(train_all, set(intents), 25, 150)
     test = _slice(valid_all, set(intents), 15, 150)
-    result = evaluate(train, test)
+    # tickets of another domain (a personal assistant's): every one must escalate
+    foreign = [(t, "oos") for t, _ in read_labelled_csv(SHARED / "hwu64" / "valid.csv")[:200]]
+    scored = evaluate_sets(train, {"valid": (test, None), "foreign": (foreign, None)})
+    result = scored["valid"]
     assert tuple(result) == METRIC_KEYS
     assert result["n_test"] == len(test)
     print(result)  # shown by pytest -s / on failure: the figures behind the floors
@@ -47,3 +51,5 @@ def test_eval_on_banking_slice_beats_floors() -> None:
     assert result["coverage_at_10pct_unsafe"] >= result["coverage_at_5pct_unsafe"], result
     assert result["unsafe_rate"] <= 0.15, result
     assert result["deflection"] > 0.02, result
+    # a router trained on banking must not answer an alarm clock request from a banking template
+    assert scored["foreign"]["deflection"] <= 0.03, scored["foreign"]

@@ -1,0 +1,36 @@
+"""Which llama.cpp options the SLM backend is built with (no model is loaded here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from router.backends import slm
+
+
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    calls: list[tuple] = []
+    monkeypatch.setattr(slm, "_cached", lambda *args: calls.append(args) or object())
+    for name in ("DESKROUTE_KB_MIN_LOGPROB", "DESKROUTE_SLM_LOGPROBS"):
+        monkeypatch.delenv(name, raising=False)
+    return calls
+
+
+def test_logprobs_are_off_unless_the_verifier_needs_them(
+    built: list[tuple], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slm.get_slm()
+    monkeypatch.setenv("DESKROUTE_KB_MIN_LOGPROB", "-1.8")
+    slm.get_slm()
+    assert [call[-1] for call in built] == [False, True]
+
+
+def test_logprobs_setting_overrides_the_default(
+    built: list[tuple], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DESKROUTE_SLM_LOGPROBS", "true")
+    slm.get_slm()
+    monkeypatch.setenv("DESKROUTE_KB_MIN_LOGPROB", "-1.8")
+    monkeypatch.setenv("DESKROUTE_SLM_LOGPROBS", "false")
+    slm.get_slm()
+    assert [call[-1] for call in built] == [True, False]
