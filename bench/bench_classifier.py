@@ -1,9 +1,10 @@
 """Benchmark: the naive baseline vs the deskroute classifier, same run, same machine, same data.
 
-    .venv/bin/python bench/bench_classifier.py [--data ../shared/data] [--json]
+    .venv/bin/python bench/bench_classifier.py [--data ../shared/data] [--json] [--finetune]
 
 For BANKING77-OOS and HWU64 (train → valid) it trains both methods once each (base-encoder
-vectors are computed once and shared; the deskroute method fine-tunes its own encoder), prints
+vectors are computed once and shared; with --finetune a third variant fine-tunes its own
+encoder), prints
 the issue's metrics side by side plus ``foreign_deflection``: the share of tickets from the
 other data sets (another domain, all must escalate) that would be answered locally. Then it
 measures the shipped classifier's single-ticket latency (p50/p95, encoder included) and batch
@@ -50,7 +51,7 @@ def _foreign(folder: Path, data: Path, limit: int = 1000) -> list[tuple[str, str
     return rows
 
 
-def bench_dataset(folder: Path) -> dict[str, dict[str, Any]]:
+def bench_dataset(folder: Path, finetune: bool = False) -> dict[str, dict[str, Any]]:
     """Both methods on TRAIN → valid, and on tickets from other domains (must all escalate)."""
     train = read_labelled_csv(folder / "train.csv", empty_text="skip")
     test = read_labelled_csv(folder / "valid.csv", min_classes=0, empty_text="keep")
@@ -62,12 +63,16 @@ def bench_dataset(folder: Path) -> dict[str, dict[str, Any]]:
     x_foreign = encoder.encode([t for t, _ in foreign])
     encode_s = time.perf_counter() - started
     results = {}
-    for method in ("naive", "deskroute"):
+    variants = [("naive", "naive", False), ("deskroute", "deskroute", False)]
+    if finetune:
+        variants.append(("deskroute-finetuned", "deskroute", True))
+    for label, method, tuned in variants:
         scored = evaluate_sets(
             train,
             {"valid": (test, x_test), "foreign": (foreign, x_foreign)},
             method=method,
             train_embeddings=x_train,
+            finetune=tuned,
         )
         result = scored["valid"]
         # the shared encoding time belongs to both methods' training and routing
@@ -76,7 +81,7 @@ def bench_dataset(folder: Path) -> dict[str, dict[str, Any]]:
         )
         result["foreign_deflection"] = scored["foreign"]["deflection"]
         result["n_foreign"] = scored["foreign"]["n_test"]
-        results[method] = result
+        results[label] = result
     return results
 
 
@@ -105,10 +110,13 @@ def main() -> None:
     default = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
     parser.add_argument("--data", type=Path, default=default)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--finetune", action="store_true", help="also train deskroute with a fine-tuned encoder"
+    )
     args = parser.parse_args()
     report: dict[str, Any] = {}
     for name in DATASETS:
-        report[name] = bench_dataset(args.data / name)
+        report[name] = bench_dataset(args.data / name, args.finetune)
     from router.classify.trained import load_classifier
 
     report["latency_shipped_classifier"] = bench_latency(load_classifier(None))
@@ -117,10 +125,11 @@ def main() -> None:
         return
     for name in DATASETS:
         print(f"\n{name} (train → valid)")
-        print(f"{'metric':28s} {'naive':>10s} {'deskroute':>10s}")
+        methods = list(report[name])
+        print(f"{'metric':28s} " + " ".join(f"{m:>20s}" for m in methods))
         for key in (*METRIC_KEYS, "foreign_deflection", "n_foreign"):
-            row = [report[name][m][key] for m in ("naive", "deskroute")]
-            print(f"{key:28s} " + " ".join(f"{'n/a' if v is None else v:>10}" for v in row))
+            row = [report[name][m][key] for m in methods]
+            print(f"{key:28s} " + " ".join(f"{'n/a' if v is None else v:>20}" for v in row))
     print("\nlatency (shipped classifier, encoder included):", report["latency_shipped_classifier"])
 
 

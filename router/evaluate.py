@@ -77,7 +77,7 @@ def evaluate(
     encoder: str | None = None,
     train_embeddings: np.ndarray | None = None,
     test_embeddings: np.ndarray | None = None,
-    finetune: bool = True,
+    finetune: bool = False,
     finetune_options: FinetuneOptions | None = None,
 ) -> dict[str, Any]:
     """Train ``method`` ("deskroute" or the "naive" baseline) on TRAIN and score TEST.
@@ -108,7 +108,7 @@ def evaluate_sets(
     method: str = "deskroute",
     encoder: str | None = None,
     train_embeddings: np.ndarray | None = None,
-    finetune: bool = True,
+    finetune: bool = False,
     finetune_options: FinetuneOptions | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Train once, then score several test sets (name → rows and optional base-encoder vectors).

@@ -261,7 +261,7 @@ def train_classifier(
     """
     from router.classify.training import fit_classifier
 
-    if out_dir is not None and options.get("finetune", True):
+    if out_dir is not None and options.get("finetune", False):
         options.setdefault("encoder_dir", Path(out_dir) / ENCODER_DIR)
     clf = fit_classifier(rows, progress=progress, **options)
     if out_dir is not None:

@@ -51,7 +51,7 @@ def fit_classifier(
     use_negatives: bool = True,
     seed: int = 0,
     embeddings: np.ndarray | None = None,
-    finetune: bool = True,
+    finetune: bool = False,
     finetune_options: FinetuneOptions | None = None,
     encoder_dir: Path | None = None,
 ) -> TrainedClassifier:

@@ -81,3 +81,17 @@ def test_calibrate_missing_artifact_is_a_clear_error(
     result = runner.invoke(app, [*args, "--target-unsafe", "0.05"])
     assert result.exit_code == 2
     assert "not a classifier" in result.stderr
+
+
+def test_train_with_finetune_writes_an_artifact_with_its_own_encoder(
+    split: tuple[Path, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "clf"
+    result = runner.invoke(
+        app, ["train", str(split[0]), "--out", str(out), "--finetune", "--epochs", "1", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["finetuned"] is True and meta["method"].startswith("finetuned-")
+    assert (out / "encoder" / "model.safetensors").is_file()
+    assert json.loads(result.stdout)["version"] == meta["version"]
