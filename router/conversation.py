@@ -43,13 +43,17 @@ def record_not_helped(session: Session, ticket: m.Ticket, context: ConversationC
     """A follow-up saying a local answer did not help reopens that answer's ticket.
 
     The ``reopened`` outcome is what ``deskroute calibrate --from-outcomes`` learns from.
-    Returns True when an outcome was recorded.
+    ``context`` is :func:`context_for`'s (a delivered ticket carries no escalation reason, so
+    its ``previous_route`` is the route its decision took). Returns True when recorded.
     """
-    if not (context.not_helped and context.previous_state is TicketState.DELIVERED):
+    if not (
+        context.not_helped
+        and context.previous_state is TicketState.DELIVERED
+        and context.previous_route is Route.SLM
+    ):
         return False
     prev = repo.previous_in_thread(session, ticket)
-    decision = repo.latest_decision(session, prev.id) if prev is not None else None
-    if prev is None or decision is None or decision.route != Route.SLM.value:
+    if prev is None:
         return False
     repo.add_outcome(
         session, prev.id, "reopened", note=f"follow-up ticket {ticket.id} said it did not help"

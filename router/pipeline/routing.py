@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from policies.engine import evaluate
 from router.domain import ConversationContext, Decision, PolicyInput, Prediction, Signal
@@ -55,12 +56,16 @@ def _predict(services: Services, texts: Sequence[str]):  # type: ignore[no-untyp
 
 def signal_encoder(services: Services) -> str | None:
     """The encoder the signals' exemplars must be embedded with: None = the shared default."""
+    name = getattr(services.classifier, "encoder_name", None)
+    return _signal_encoder_for(str(name)) if name else None
+
+
+@lru_cache(maxsize=8)
+def _signal_encoder_for(name: str) -> str | None:
+    """Resolved once per encoder name: routing asks for every ticket."""
     from router.classify.embedder import get_encoder
 
-    name = getattr(services.classifier, "encoder_name", None)
-    if not name or get_encoder(name).name == get_encoder().name:
-        return None
-    return str(name)
+    return None if get_encoder(name).name == get_encoder().name else name
 
 
 def _decide(services: Services, text: str, pred: Prediction, embedding, context):  # type: ignore[no-untyped-def]
