@@ -127,7 +127,8 @@ def evaluate_sets(
         )
         seconds_train = time.perf_counter() - started
         known = {intent for _, intent in train_rows if intent != OOS}
-        shared = used_encoder == (encoder or get_encoder().name)
+        # the same encoder at the same precision: the given base-encoder vectors still apply
+        shared = get_encoder(used_encoder).name == get_encoder(encoder).name
         results = {}
         for name, (rows, vectors) in test_sets.items():
             result = _route_and_score(
@@ -211,6 +212,6 @@ def _train(
         return (
             naive.score_embeddings,
             lambda pred: np.full(len(pred), naive.threshold),
-            encoder or get_encoder().name,
+            naive.encoder_name,
         )
     raise ValueError(f"unknown method {method!r} (deskroute or naive)")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from router.classify.base import OOS
-from router.classify.embedder import DEFAULT_ENCODER, get_encoder
+from router.classify.embedder import DEFAULT_ENCODER, get_encoder, spec_of
 from router.domain import Prediction
 
 
@@ -96,8 +96,8 @@ def fit_naive(
     pred = np.empty(len(rows), dtype=object)
     for test_idx in stratified_folds(labels, folds, 0):
         train_idx = np.setdiff1d(np.arange(len(rows)), test_idx)
-        fold = NaiveClassifier(enc.name).fit(x[train_idx], labels[train_idx])
+        fold = NaiveClassifier(spec_of(enc, encoder)).fit(x[train_idx], labels[train_idx])
         conf[test_idx], pred[test_idx], _ = fold.score_embeddings(x[test_idx])
-    model = NaiveClassifier(enc.name).fit(x, labels)
+    model = NaiveClassifier(spec_of(enc, encoder)).fit(x, labels)
     model.set_threshold(pick_threshold(conf, (labels != OOS) & (pred == labels), target_unsafe))
     return model

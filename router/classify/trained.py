@@ -20,7 +20,7 @@ import numpy as np
 
 from router.classify.base import OOS
 from router.classify.confidence import ConfidenceModel
-from router.classify.embedder import DEFAULT_ENCODER, get_encoder
+from router.classify.embedder import DEFAULT_ENCODER, get_encoder, split_spec
 from router.classify.head import Head, run_head
 from router.domain import Prediction
 from router.settings import DATA_DIR, model_settings
@@ -135,16 +135,18 @@ class TrainedClassifier:
     def encoder_fingerprint(self) -> str:
         """The encoder's name, or for a fine-tuned encoder folder a hash of its weights (the
         folder moves when the artifact is saved; the weights do not change)."""
+        base, precision = split_spec(self.encoder_name)
+        suffix = f"@{precision}" if precision else ""
         if "encoder_sha256" in self.meta:
-            return str(self.meta["encoder_sha256"])
-        folder = Path(self.encoder_name)
+            return str(self.meta["encoder_sha256"]) + suffix
+        folder = Path(base)
         if not (folder.is_absolute() and folder.is_dir()):
             return self.encoder_name
         digest = hashlib.sha256()
         for file in sorted(folder.rglob("*.safetensors")):
             digest.update(file.read_bytes())
         self.meta["encoder_sha256"] = "sha256-" + digest.hexdigest()[:16]
-        return str(self.meta["encoder_sha256"])
+        return str(self.meta["encoder_sha256"]) + suffix
 
     def _arrays(self) -> dict[str, np.ndarray]:
         """What head.npz stores: float16 where the precision does not matter (bank, n-grams)."""
@@ -180,14 +182,15 @@ class TrainedClassifier:
         folder.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(folder / "head.npz", **self._arrays())  # type: ignore[arg-type]
         encoder = self.encoder_name
-        source = Path(encoder)
+        base, precision = split_spec(encoder)
+        source = Path(base)
         if source.is_absolute() and source.is_dir():  # fine-tuned: carry its own encoder
             self.encoder_fingerprint()
             target = folder / ENCODER_DIR
             if source.resolve() != target.resolve():
                 shutil.rmtree(target, ignore_errors=True)
                 shutil.copytree(source, target)
-            encoder = ENCODER_DIR
+            encoder = ENCODER_DIR + (f"@{precision}" if precision else "")
         meta = {
             **self.meta,
             "version": self.version,
@@ -225,9 +228,11 @@ class TrainedClassifier:
                 idf=data["idf"].astype(np.float32) if lexical else None,
                 knn_share=float(meta.get("knn_share", 0.0)),
             )
-        encoder = str(meta.get("encoder", DEFAULT_ENCODER))
-        if (folder / encoder).is_dir():  # a fine-tuned encoder stored inside the artifact
-            encoder = str((folder / encoder).resolve())
+        # artifacts from before encoder precisions existed were trained on fp32 vectors
+        base, precision = split_spec(str(meta.get("encoder", DEFAULT_ENCODER)))
+        if (folder / base).is_dir():  # a fine-tuned encoder stored inside the artifact
+            base = str((folder / base).resolve())
+        encoder = f"{base}@{precision or 'fp32'}"
         return cls(
             head,
             ConfidenceModel.from_json(meta.get("confidence", {})),

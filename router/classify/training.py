@@ -20,7 +20,7 @@ from router.calibrate import Outcomes, calibrate_outcomes
 from router.classify.base import OOS
 from router.classify.confidence import fit_confidence
 from router.classify.dataio import check_classes
-from router.classify.embedder import get_encoder
+from router.classify.embedder import get_encoder, spec_of, split_spec
 from router.classify.finetune import FinetuneOptions, finetune_encoder, torch_threads
 from router.classify.head import FEATURE_NAMES, fit_head, run_head
 from router.classify.negatives import GENERIC_NEGATIVES, filter_negatives
@@ -88,14 +88,14 @@ def fit_classifier(
         labels = np.concatenate([labels, np.full(n_negatives, OOS, dtype=object)])
         texts = texts + [t for t, k in zip(GENERIC_NEGATIVES, keep, strict=True) if k]
     report("encoding", 1.0)
-    encoder_name = enc.name if encoder is None else encoder
+    encoder_name = spec_of(enc, encoder)
     if finetune:
         folder = encoder_dir or Path(tempfile.mkdtemp(prefix="deskroute-encoder-"))
         finetune_encoder(
-            texts, labels.tolist(), folder, base=encoder, options=finetune_options,
-            progress=report,
+            texts, labels.tolist(), folder, base=split_spec(encoder)[0] if encoder else None,
+            options=finetune_options, progress=report,
         )
-        encoder_name = str(folder.resolve())
+        encoder_name = f"{folder.resolve()}@{enc.precision}"
         report("encoding with the fine-tuned encoder", 0.0)
         with torch_threads(os.cpu_count() or 1):
             x = get_encoder(encoder_name).encode(texts)

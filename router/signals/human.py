@@ -63,5 +63,5 @@ HUMAN_REQUEST = RuleDetector(
     name="human_request",
     label="asks for a human",
     patterns=(PATTERN,),
-    exemplars=ExemplarBank(EXEMPLARS, threshold=0.6),
+    exemplars=ExemplarBank(EXEMPLARS, threshold=0.55),
 )

@@ -87,5 +87,5 @@ CHARGEBACK = RuleDetector(
     name="chargeback",
     label="chargeback",
     patterns=(CHARGEBACK_PATTERN,),
-    exemplars=ExemplarBank(CHARGEBACK_EXEMPLARS, threshold=0.72),
+    exemplars=ExemplarBank(CHARGEBACK_EXEMPLARS, threshold=0.70),
 )

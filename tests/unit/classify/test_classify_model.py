@@ -86,7 +86,7 @@ def test_round_trip_keeps_predictions_and_version(small: tuple[TrainedClassifier
     assert again.version == clf.version
     # fine-tuned: the artifact carries its own encoder, found again after a move
     meta = json.loads((out / "meta.json").read_text())
-    assert meta["finetuned"] is True and meta["encoder"] == "encoder"
+    assert meta["finetuned"] is True and meta["encoder"] == "encoder@int8"
     assert (out / "encoder" / "model.safetensors").is_file()
     moved = out.parent / "moved"
     shutil.copytree(out, moved)
@@ -132,7 +132,7 @@ def test_routing_with_a_finetuned_classifier_keeps_the_exemplar_signals(
 
     _, out = small
     services = Services(models=ModelSettings(classifier=str(out)))
-    assert signal_encoder(services) == str((out / "encoder").resolve())
+    assert signal_encoder(services) == str((out / "encoder").resolve()) + "@int8"
     assert signal_encoder(Services(models=ModelSettings(classifier=None))) is None
     # asks for a person that no regex catches (the exemplar layer's own test set)
     from router.signals.human import HUMAN_REQUEST

@@ -19,7 +19,7 @@ from tests.unit.signals.signal_sets import negatives, read_set
 
 pytestmark = pytest.mark.integration
 
-MEASURED_TUNED = 20  # of 35 paraphrases caught by the exemplar layer alone
+MEASURED_TUNED = 19  # of 35 paraphrases caught by the exemplar layer alone (int8 encoder)
 MEASURED_HELD_OUT = 3  # of the held-out paraphrases that the regexes miss
 
 
