@@ -1,8 +1,9 @@
 """Routing speed: decisions per second and p50/p95 latency, single tickets and batches.
 
-Baseline in the same run: encoding the same ticket with the shared sentence encoder alone
-(the irreducible cost of any embedding router). Ratios are what to compare across runs;
-absolute figures move with the load on this shared 2-core machine.
+Baselines in the same run: encoding the same ticket with the shared sentence encoder alone
+(the irreducible cost of any embedding router), and with the same encoder at fp32 (what
+routing cost before the int8 default). Ratios are what to compare across runs; absolute
+figures move with the load on this shared 2-core machine.
 
     .venv/bin/python bench/bench_routing.py [--n 300] [--batch 32] [--classifier DIR]
 
@@ -18,6 +19,7 @@ import csv
 import os
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -41,6 +43,15 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
+def _per_call_ms(call: Callable[[str], object], texts: list[str]) -> list[float]:
+    times = []
+    for t in texts:
+        s = time.perf_counter()
+        call(t)
+        times.append((time.perf_counter() - s) * 1000)
+    return times
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=300, help="tickets to route")
@@ -60,16 +71,14 @@ def main() -> None:
     encoder = services.encoder
     encoder.encode(["warm up"])
 
-    base = []
-    for t in texts:
-        s = time.perf_counter()
-        encoder.encode([t])
-        base.append((time.perf_counter() - s) * 1000)
-    single = []
-    for t in texts:
-        s = time.perf_counter()
-        route_text(services, t)
-        single.append((time.perf_counter() - s) * 1000)
+    from router.classify.embedder import get_encoder, split_spec
+
+    spec = str(getattr(services.classifier, "encoder_name", "") or encoder.name)
+    fp32 = get_encoder(f"{split_spec(spec)[0]}@fp32")
+    fp32.encode(["warm up"])
+    base = _per_call_ms(lambda t: encoder.encode([t]), texts)
+    base_fp32 = _per_call_ms(lambda t: fp32.encode([t]), texts)
+    single = _per_call_ms(lambda t: route_text(services, t), texts)
     s = time.perf_counter()
     for i in range(0, len(texts), args.batch):
         route_texts(services, texts[i : i + args.batch])
@@ -83,11 +92,13 @@ def main() -> None:
     )
     print(f"{'measure':38s} {'value':>10s}")
     print(f"{'baseline encode-only p50 (ms)':38s} {b50:10.2f}")
+    print(f"{'baseline encode-only fp32 p50 (ms)':38s} {statistics.median(base_fp32):10.2f}")
     print(f"{'route single p50 (ms)':38s} {p50:10.2f}")
     print(f"{'route single p95 (ms)':38s} {p95:10.2f}")
     print(f"{'route single decisions/s':38s} {1000 / statistics.mean(single):10.1f}")
     print(f"{f'route batch={args.batch} decisions/s':38s} {len(texts) / batch_seconds:10.1f}")
     print(f"{'ratio route p50 / encode p50':38s} {p50 / b50:10.2f}")
+    print(f"{'ratio route p50 / fp32 encode p50':38s} {p50 / statistics.median(base_fp32):10.2f}")
     print(
         f"{'ratio batch throughput / single':38s} "
         f"{(len(texts) / batch_seconds) / (1000 / statistics.mean(single)):10.2f}"

@@ -70,7 +70,7 @@ FINETUNE_OPTION: Any = typer.Option(
     False,
     "--finetune/--no-finetune",
     help="Fine-tune the sentence encoder on the training rows first (about a minute per "
-    "epoch for ~8k tickets on 2 cores): +0.5 point intent accuracy and 3x the calibrated "
+    "epoch for ~8k tickets on 2 cores): +1 point intent accuracy and 2.5x the calibrated "
     "deflection on BANKING77, but more tickets from other domains are answered locally "
     "and the artifact carries its own 90 MB encoder. See docs/CLASSIFIER_BENCH.md.",
 )
