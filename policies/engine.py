@@ -52,7 +52,7 @@ def evaluate(policy: Policy, inp: PolicyInput, *, classifier_version: str,
         push(policy.out_of_scope_route, f"intent {pred.intent} is not a routine intent")
     limit = policy.min_confidence if policy.min_confidence is not None else threshold
     if pred.confidence < limit:
-        push(policy.low_confidence_route, f"confidence {pred.confidence:.2f} < {limit:.2f}")
+        push(policy.low_confidence_route, f"confidence {_pair(pred.confidence, limit)}")
     if route is Route.SLM:
         reasons.append(f"routine intent {pred.intent} with confidence {pred.confidence:.2f}")
     if route is Route.LLM and not inp.llm_available:
@@ -79,3 +79,11 @@ def after_rejected_draft(policy: Policy, llm_available: bool) -> Route:
     if route is Route.LLM and not llm_available:
         return policy.no_llm_route
     return route
+
+
+def _pair(value: float, limit: float) -> str:
+    """``value < limit`` with enough decimals that the two never print as equal."""
+    for digits in (2, 3, 4):
+        if f"{value:.{digits}f}" != f"{limit:.{digits}f}":
+            break
+    return f"{value:.{digits}f} < {limit:.{digits}f}"

@@ -136,6 +136,8 @@ def fit_classifier(
         "cv_intent_accuracy": round(oof_acc, 4),
         "seconds_train": round(time.perf_counter() - started, 2),
         "finetuned": finetune,
+        # softmax columns the oos rows were split into (0: TRAIN has no oos rows)
+        "oos_parts": (head.weight.shape[1] - len(head.classes) + 1) if OOS in head.classes else 0,
     }
     if finetune:
         meta["base_encoder"] = enc.name

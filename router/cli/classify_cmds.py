@@ -119,6 +119,8 @@ def train_cmd(
         "version": clf.version,
         "intents": len(clf.intents),
         "rows": len(rows),
+        "encoder": Path(clf.encoder_name).name,  # name@precision (a fine-tuned one: encoder@…)
+        "oos_parts": clf.meta.get("oos_parts"),
         "threshold": round(clf.threshold, 4),
         "per_intent_thresholds": len(clf.intent_thresholds),
         "cv_intent_accuracy": clf.meta.get("cv_intent_accuracy"),

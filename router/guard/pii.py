@@ -112,6 +112,14 @@ def restore(text: str, mapping: Mapping[str, str]) -> str:
     return _BARE_RE.sub(_sub, _BRACKETED_RE.sub(_sub, text))
 
 
+def unresolved_placeholders(text: str) -> list[str]:
+    """Placeholders still in a draft after :func:`restore`: ones the model invented (a
+    ``[PHONE_2]`` when the ticket had one phone number). Such a draft must not be sent."""
+    return [m.group(0) for m in _BRACKETED_RE.finditer(text)] + [
+        m.group(0) for m in _BARE_RE.finditer(text)
+    ]
+
+
 def _redact_content(content: Any, redactor: Redactor) -> Any:
     if isinstance(content, str):
         return redactor.redact(content)

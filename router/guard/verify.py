@@ -26,6 +26,7 @@ import numpy.typing as npt
 from router.domain import Verdict
 from router.guard.commitments import unsupported_commitments
 from router.guard.entities import unsupported
+from router.guard.pii import unresolved_placeholders
 from router.guard.render import disallowed_links, safe_to_render
 
 DEFAULT_MIN_SIMILARITY = 0.55
@@ -142,6 +143,10 @@ def verify_draft(
         reasons.append(SYSTEM_PROMPT_REASON)
     reasons += unsupported_commitments(draft, passages)
     reasons += unsupported(draft, [ticket, *passages])
+    sources = " ".join([ticket, *passages])
+    reasons += [
+        f"unresolved placeholder {p}" for p in unresolved_placeholders(draft) if p not in sources
+    ]
     low_grounding = False
     if similarity is not None and similarity < min_similarity:
         low_grounding = True

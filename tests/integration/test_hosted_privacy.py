@@ -45,8 +45,13 @@ def test_no_raw_personal_value_reaches_the_hosted_llm(proxy: CapturingProxy) -> 
         answer = answer_hosted(services, text, None)
         assert answer.redactions, f"nothing redacted in {text!r}"
         assert answer.draft.backend == "llm" and answer.draft.completion_tokens > 0
-        # placeholders the model echoed are turned back into the customer's own values
-        assert not re.search(r"\[(CARD|IBAN|EMAIL|PHONE|NATIONAL_ID)_\d+\]", answer.draft.text)
+        # placeholders the model echoed are turned back into the customer's own values; one it
+        # invented (a [PHONE_2] for a ticket with one phone number) stops the draft
+        left = re.findall(r"\[(?:CARD|IBAN|EMAIL|PHONE|NATIONAL_ID)_\d+\]", answer.draft.text)
+        assert not left or (
+            not answer.verdict.accepted
+            and all(f"unresolved placeholder {p}" in answer.verdict.reasons for p in left)
+        ), (answer.draft.text, answer.verdict)
     sent = b"\n".join(proxy.bodies).decode()
     assert len(proxy.bodies) >= len(SEEDED)
     for _, secrets in SEEDED:

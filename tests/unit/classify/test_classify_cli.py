@@ -94,4 +94,7 @@ def test_train_with_finetune_writes_an_artifact_with_its_own_encoder(
     meta = json.loads((out / "meta.json").read_text())
     assert meta["finetuned"] is True and meta["method"].startswith("finetuned-")
     assert (out / "encoder" / "model.safetensors").is_file()
-    assert json.loads(result.stdout)["version"] == meta["version"]
+    summary = json.loads(result.stdout)
+    assert summary["version"] == meta["version"]
+    assert summary["encoder"] == "encoder@int8" and meta["encoder"] == "encoder@int8"
+    assert summary["oos_parts"] == meta["oos_parts"] >= 1

@@ -32,6 +32,11 @@ def test_low_confidence_goes_to_llm_when_one_is_configured() -> None:
     assert any("confidence 0.30 < 0.50" in r for r in d.reasons)
 
 
+def test_low_confidence_reason_never_prints_two_equal_numbers() -> None:
+    d = _route(Prediction("order_status", 0.8806), threshold=0.8821)
+    assert "confidence 0.881 < 0.882" in d.reasons
+
+
 def test_llm_route_becomes_human_without_a_hosted_llm() -> None:
     d = _route(Prediction("oos", 0.9), llm=False)
     assert d.route is Route.HUMAN

@@ -63,7 +63,18 @@ def test_accepts_placeholders_list_numbering_and_ticket_amounts() -> None:
         "1. Check {{Order Number}} in your account.\n2. We noted the $1,299 you paid.\n"
         "3. We will reply to [EMAIL_1]."
     )
-    assert check(draft) == (True, ())
+    assert check(draft, passages=(*PASSAGES, "We reply to [EMAIL_1] within a day.")) == (
+        True,
+        (),
+    )
+
+
+@pytest.mark.parametrize("left", ["[PHONE_2]", "[ email 3 ]", "CARD_1"])
+def test_rejects_a_placeholder_left_after_restoring(left: str) -> None:
+    """A placeholder the model invented has no value to restore: the customer would see it."""
+    accepted, reasons = check(f"We will call you on {left} tomorrow.")
+    assert not accepted
+    assert f"unresolved placeholder {left}" in reasons
 
 
 @pytest.mark.parametrize(
