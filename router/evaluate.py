@@ -123,7 +123,8 @@ def evaluate_sets(
         started = time.perf_counter()
         scorer, thresholds_for, used_encoder = _train(
             method, train_rows, target_unsafe, report, encoder, train_embeddings,
-            (finetune, finetune_options), Path(scratch) / "encoder",
+            finetune=finetune, finetune_options=finetune_options,
+            encoder_dir=Path(scratch) / "encoder",
         )
         seconds_train = time.perf_counter() - started
         known = {intent for _, intent in train_rows if intent != OOS}
@@ -184,7 +185,9 @@ def _train(
     report: Progress,
     encoder: str | None,
     embeddings: np.ndarray | None,
-    finetune: tuple[bool, FinetuneOptions | None],
+    *,
+    finetune: bool,
+    finetune_options: FinetuneOptions | None,
     encoder_dir: Path,
 ) -> tuple[Scorer, Callable[[np.ndarray], np.ndarray], str]:
     if method == "deskroute":
@@ -196,8 +199,8 @@ def _train(
             encoder=encoder,
             target_unsafe=target_unsafe,
             embeddings=embeddings,
-            finetune=finetune[0],
-            finetune_options=finetune[1],
+            finetune=finetune,
+            finetune_options=finetune_options,
             encoder_dir=encoder_dir,
         )
         return (

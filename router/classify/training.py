@@ -8,8 +8,10 @@ thresholds learn from: they are the closest thing TRAIN offers to tickets never 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -89,8 +91,11 @@ def fit_classifier(
         texts = texts + [t for t, k in zip(GENERIC_NEGATIVES, keep, strict=True) if k]
     report("encoding", 1.0)
     encoder_name = spec_of(enc, encoder)
+    scratch: Path | None = None
     if finetune:
-        folder = encoder_dir or Path(tempfile.mkdtemp(prefix="deskroute-encoder-"))
+        scratch = None if encoder_dir else Path(tempfile.mkdtemp(prefix="deskroute-encoder-"))
+        folder = encoder_dir or scratch
+        assert folder is not None
         finetune_encoder(
             texts, labels.tolist(), folder, base=split_spec(encoder)[0] if encoder else None,
             options=finetune_options, progress=report,
@@ -141,7 +146,7 @@ def fit_classifier(
     }
     if finetune:
         meta["base_encoder"] = enc.name
-    return TrainedClassifier(
+    clf = TrainedClassifier(
         head,
         confidence,
         encoder=encoder_name,
@@ -149,3 +154,8 @@ def fit_classifier(
         intent_thresholds=per_intent,
         meta=meta,
     )
+    if scratch is not None:
+        # a fine-tuned encoder in a scratch folder lives as long as the classifier object
+        # (``save`` copies it into the artifact)
+        weakref.finalize(clf, shutil.rmtree, scratch, ignore_errors=True)
+    return clf

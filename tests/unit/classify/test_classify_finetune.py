@@ -61,3 +61,24 @@ def test_finetuning_pulls_tickets_of_one_intent_together(
 def test_finetuning_refuses_mismatched_input(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="one label per text"):
         finetune_encoder(["a", "b"], ["x"], tmp_path / "enc")
+
+
+def test_scratch_encoder_folder_goes_with_the_classifier(
+    shop_rows: list[tuple[str, str]],
+) -> None:
+    """Fine-tuned from Python without a folder: the scratch copy is removed once unused."""
+    import gc
+
+    from router.classify.embedder import split_spec
+    from router.classify.training import fit_classifier
+
+    keep = {"password_reset", "order_status", "return_policy", "oos"}
+    clf = fit_classifier(
+        [r for r in shop_rows if r[1] in keep], folds=2, finetune=True,
+        finetune_options=FinetuneOptions(epochs=1),
+    )
+    folder = Path(split_spec(clf.encoder_name)[0])
+    assert (folder / "model.safetensors").is_file()
+    del clf
+    gc.collect()
+    assert not folder.exists()
