@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from router.classify.base import OOS
-from router.classify.embedder import get_encoder
+from router.classify.embedder import get_encoder, same_encoder
 from router.classify.finetune import FinetuneOptions
 from router.classify.metrics import at_threshold, auroc, coverage_at, curve
 from router.classify.trained import Progress
@@ -129,7 +129,7 @@ def evaluate_sets(
         seconds_train = time.perf_counter() - started
         known = {intent for _, intent in train_rows if intent != OOS}
         # the same encoder at the same precision: the given base-encoder vectors still apply
-        shared = get_encoder(used_encoder).name == get_encoder(encoder).name
+        shared = same_encoder(used_encoder, encoder)
         results = {}
         for name, (rows, vectors) in test_sets.items():
             result = _route_and_score(

@@ -39,11 +39,21 @@ def split_spec(spec: str) -> tuple[str, str | None]:
     return spec, None
 
 
+def join_spec(base: str, precision: str | None) -> str:
+    """The inverse of :func:`split_spec`: ``("folder", "int8")`` → ``"folder@int8"``."""
+    return f"{base}@{precision}" if precision else base
+
+
 def spec_of(encoder: SentenceTransformerEncoder, requested: str | None) -> str:
     """The spec that loads ``encoder`` again: the requested name or folder, with its precision."""
     if not requested:
         return encoder.name
-    return f"{split_spec(requested)[0]}@{encoder.precision}"
+    return join_spec(split_spec(requested)[0], encoder.precision)
+
+
+def same_encoder(a: str | None, b: str | None) -> bool:
+    """Whether two specs (None = the default) give the same vectors: same model, same precision."""
+    return get_encoder(a).name == get_encoder(b).name
 
 
 def default_precision() -> str:
@@ -86,7 +96,7 @@ class SentenceTransformerEncoder:
         torch.set_num_threads(threads or int(os.environ.get("DESKROUTE_ENCODER_THREADS", "1")))
         if precision not in PRECISIONS:
             raise ValueError(f"encoder precision {precision!r}: use one of {PRECISIONS}")
-        self.name = f"{name}@{precision}"
+        self.name = join_spec(name, precision)
         self.path = path
         self.precision = precision
         self.model: Any = SentenceTransformer(str(path), device="cpu")

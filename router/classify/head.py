@@ -61,6 +61,11 @@ class Head:
     def oos_index(self) -> int | None:
         return self.classes.index(OOS) if OOS in self.classes else None
 
+    @property
+    def oos_parts(self) -> int:
+        """Softmax columns ``oos`` was split into (the trailing ones; 0 without ``oos``)."""
+        return self.weight.shape[1] - len(self.classes) + 1 if OOS in self.classes else 0
+
 
 @dataclass
 class HeadOutput:

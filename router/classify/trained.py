@@ -20,7 +20,7 @@ import numpy as np
 
 from router.classify.base import OOS
 from router.classify.confidence import ConfidenceModel
-from router.classify.embedder import DEFAULT_ENCODER, get_encoder, split_spec
+from router.classify.embedder import DEFAULT_ENCODER, get_encoder, join_spec, split_spec
 from router.classify.head import Head, run_head
 from router.domain import Prediction
 from router.settings import DATA_DIR, model_settings
@@ -136,9 +136,8 @@ class TrainedClassifier:
         """The encoder's name, or for a fine-tuned encoder folder a hash of its weights (the
         folder moves when the artifact is saved; the weights do not change)."""
         base, precision = split_spec(self.encoder_name)
-        suffix = f"@{precision}" if precision else ""
         if "encoder_sha256" in self.meta:
-            return str(self.meta["encoder_sha256"]) + suffix
+            return join_spec(str(self.meta["encoder_sha256"]), precision)
         folder = Path(base)
         if not (folder.is_absolute() and folder.is_dir()):
             return self.encoder_name
@@ -146,7 +145,7 @@ class TrainedClassifier:
         for file in sorted(folder.rglob("*.safetensors")):
             digest.update(file.read_bytes())
         self.meta["encoder_sha256"] = "sha256-" + digest.hexdigest()[:16]
-        return str(self.meta["encoder_sha256"]) + suffix
+        return join_spec(str(self.meta["encoder_sha256"]), precision)
 
     def _arrays(self) -> dict[str, np.ndarray]:
         """What head.npz stores: float16 where the precision does not matter (bank, n-grams)."""
@@ -190,7 +189,7 @@ class TrainedClassifier:
             if source.resolve() != target.resolve():
                 shutil.rmtree(target, ignore_errors=True)
                 shutil.copytree(source, target)
-            encoder = ENCODER_DIR + (f"@{precision}" if precision else "")
+            encoder = join_spec(ENCODER_DIR, precision)
         meta = {
             **self.meta,
             "version": self.version,
@@ -232,7 +231,7 @@ class TrainedClassifier:
         base, precision = split_spec(str(meta.get("encoder", DEFAULT_ENCODER)))
         if (folder / base).is_dir():  # a fine-tuned encoder stored inside the artifact
             base = str((folder / base).resolve())
-        encoder = f"{base}@{precision or 'fp32'}"
+        encoder = join_spec(base, precision or "fp32")
         return cls(
             head,
             ConfidenceModel.from_json(meta.get("confidence", {})),

@@ -93,14 +93,14 @@ def fit_classifier(
     encoder_name = spec_of(enc, encoder)
     scratch: Path | None = None
     if finetune:
-        scratch = None if encoder_dir else Path(tempfile.mkdtemp(prefix="deskroute-encoder-"))
-        folder = encoder_dir or scratch
-        assert folder is not None
+        folder = encoder_dir
+        if folder is None:
+            folder = scratch = Path(tempfile.mkdtemp(prefix="deskroute-encoder-"))
         finetune_encoder(
             texts, labels.tolist(), folder, base=split_spec(encoder)[0] if encoder else None,
             options=finetune_options, progress=report,
         )
-        encoder_name = f"{folder.resolve()}@{enc.precision}"
+        encoder_name = spec_of(enc, str(folder.resolve()))
         report("encoding with the fine-tuned encoder", 0.0)
         with torch_threads(os.cpu_count() or 1):
             x = get_encoder(encoder_name).encode(texts)
@@ -141,8 +141,7 @@ def fit_classifier(
         "cv_intent_accuracy": round(oof_acc, 4),
         "seconds_train": round(time.perf_counter() - started, 2),
         "finetuned": finetune,
-        # softmax columns the oos rows were split into (0: TRAIN has no oos rows)
-        "oos_parts": (head.weight.shape[1] - len(head.classes) + 1) if OOS in head.classes else 0,
+        "oos_parts": head.oos_parts,
     }
     if finetune:
         meta["base_encoder"] = enc.name

@@ -63,9 +63,9 @@ def signal_encoder(services: Services) -> str | None:
 @lru_cache(maxsize=8)
 def _signal_encoder_for(name: str) -> str | None:
     """Resolved once per encoder name: routing asks for every ticket."""
-    from router.classify.embedder import get_encoder
+    from router.classify.embedder import same_encoder
 
-    return None if get_encoder(name).name == get_encoder().name else name
+    return None if same_encoder(name, None) else name
 
 
 def _decide(services: Services, text: str, pred: Prediction, embedding, context):  # type: ignore[no-untyped-def]
