@@ -85,7 +85,7 @@ def fit_naive(
     folds: int = 5,
 ) -> NaiveClassifier:
     """The baseline with its threshold calibrated the same honest way: out-of-fold on TRAIN."""
-    from router.calibrate import pick_threshold
+    from router.classify.operating import pick_threshold
     from router.classify.training import stratified_folds
 
     texts = [t for t, _ in rows]

@@ -250,24 +250,3 @@ def load_classifier(path: str | Path | None = None) -> TrainedClassifier:
         if key not in _LOADED:
             _LOADED[key] = TrainedClassifier.load(key)
         return _LOADED[key]
-
-
-def train_classifier(
-    rows: Sequence[tuple[str, str]],
-    out_dir: Path | None = None,
-    *,
-    progress: Progress | None = None,
-    **options: Any,
-) -> TrainedClassifier:
-    """Train (with cross-validated calibration) and optionally save to ``out_dir``.
-
-    Options are those of :func:`router.classify.training.fit_classifier`.
-    """
-    from router.classify.training import fit_classifier
-
-    if out_dir is not None and options.get("finetune", False):
-        options.setdefault("encoder_dir", Path(out_dir) / ENCODER_DIR)
-    clf = fit_classifier(rows, progress=progress, **options)
-    if out_dir is not None:
-        clf.save(out_dir)
-    return clf

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from router.calibrate import Outcomes, calibrate_outcomes
 from router.classify.base import OOS
 from router.classify.confidence import fit_confidence
 from router.classify.dataio import check_classes
@@ -26,7 +25,14 @@ from router.classify.embedder import get_encoder, spec_of, split_spec
 from router.classify.finetune import FinetuneOptions, finetune_encoder, torch_threads
 from router.classify.head import FEATURE_NAMES, fit_head, run_head
 from router.classify.negatives import GENERIC_NEGATIVES, filter_negatives
-from router.classify.trained import METHOD, METHOD_FINETUNED, Progress, TrainedClassifier
+from router.classify.operating import Outcomes, calibrate_outcomes
+from router.classify.trained import (
+    ENCODER_DIR,
+    METHOD,
+    METHOD_FINETUNED,
+    Progress,
+    TrainedClassifier,
+)
 
 
 def stratified_folds(labels: np.ndarray, n_folds: int, seed: int) -> list[np.ndarray]:
@@ -157,4 +163,23 @@ def fit_classifier(
         # a fine-tuned encoder in a scratch folder lives as long as the classifier object
         # (``save`` copies it into the artifact)
         weakref.finalize(clf, shutil.rmtree, scratch, ignore_errors=True)
+    return clf
+
+
+def train_classifier(
+    rows: Sequence[tuple[str, str]],
+    out_dir: Path | None = None,
+    *,
+    progress: Progress | None = None,
+    **options: Any,
+) -> TrainedClassifier:
+    """Train (with cross-validated calibration) and optionally save to ``out_dir``.
+
+    Options are those of :func:`fit_classifier`.
+    """
+    if out_dir is not None and options.get("finetune", False):
+        options.setdefault("encoder_dir", Path(out_dir) / ENCODER_DIR)
+    clf = fit_classifier(rows, progress=progress, **options)
+    if out_dir is not None:
+        clf.save(out_dir)
     return clf

@@ -97,7 +97,7 @@ def train_cmd(
     Rows labelled 'oos' are examples of tickets that must escalate; use them if you have them.
     """
     from router.classify.finetune import FinetuneOptions
-    from router.classify.trained import train_classifier
+    from router.classify.training import train_classifier
 
     if not 0.0 < target_unsafe < 1.0:
         _fail("--target-unsafe must be between 0 and 1")

@@ -5,8 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from router.calibrate import Outcomes, calibrate_outcomes, pick_threshold, pick_threshold_for_share
 from router.classify.metrics import at_threshold, auroc, coverage_at, curve
+from router.classify.operating import (
+    Outcomes,
+    calibrate_outcomes,
+    pick_threshold,
+    pick_threshold_for_share,
+)
 from router.evaluate import METRIC_KEYS, routing_metrics
 
 # 10 rows, sorted by confidence. routine: 1 = intent known; correct: prediction right.

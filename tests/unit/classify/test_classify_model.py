@@ -15,12 +15,8 @@ import pytest
 
 from router.calibrate import calibrate_classifier
 from router.classify.dataio import read_labelled_csv
-from router.classify.trained import (
-    DEFAULT_CLASSIFIER_DIR,
-    TrainedClassifier,
-    load_classifier,
-    train_classifier,
-)
+from router.classify.trained import DEFAULT_CLASSIFIER_DIR, TrainedClassifier, load_classifier
+from router.classify.training import train_classifier
 from router.settings import DATA_DIR
 
 OFF_TOPIC = [
