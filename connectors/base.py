@@ -1,13 +1,24 @@
 """The one typed interface covering every call the core makes to a channel.
 
-Connectors import only ``router.domain`` and this module. Fakes implement it too.
+Connectors import only ``router.domain`` and this package. Fakes implement it too.
+
+Inbound: ``verify`` proves the raw body authentic, ``parse`` says what the event *is* — a new
+ticket, a follow-up message in a conversation the core may already know, or an event to
+ignore (an agent's comment, deskroute's own reply, a topic we do not read) — so the webhook
+handler needs no per-vendor case. Outbound: a public ``reply``, an internal ``note``, and an
+``escalate`` that leaves a note, assigns a group/team and adds tags (never replacing the
+ticket's existing tags). Every outbound call answers a ``DeliveryResult``; a 429 carries the
+vendor's ``retry_after`` so the core waits as long as it was asked to.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from pydantic_settings import BaseSettings
 
 from router.domain import InboundTicket, OutgoingReply
 
@@ -25,31 +36,114 @@ class PayloadError(Exception):
         self.message = message
 
 
+class UpstreamError(Exception):
+    """The vendor API a parse needed (to fetch a comment's text) failed: answer 503.
+
+    The vendor then redelivers the webhook later; nothing is stored meanwhile.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+# --- what an inbound event is ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """The first customer message of a conversation."""
+
+    ticket: InboundTicket
+    kind: ClassVar[str] = "ticket"
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A later customer message; ``ticket.thread_id`` is the vendor's conversation id.
+
+    It is stored as its own ticket row (``external_id`` = the vendor's message id, so a
+    redelivery is one row) and routed with the conversation's context.
+    """
+
+    ticket: InboundTicket
+    kind: ClassVar[str] = "follow_up"
+
+    def __post_init__(self) -> None:
+        if not self.ticket.thread_id:
+            raise ValueError("a follow-up needs the conversation id as thread_id")
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """An authentic event deskroute deliberately does not act on (answered 2xx, not stored)."""
+
+    reason: str
+    event: str | None = None
+    kind: ClassVar[str] = "ignored"
+
+
+Inbound = NewTicket | FollowUp | Ignored
+
+
+# --- what an outbound call did --------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class DeliveryResult:
     ok: bool
     status_code: int | None = None
     error: str | None = None
     retryable: bool = False
+    retry_after: float | None = None  # seconds the vendor asked us to wait (429 Retry-After)
+    vendor_ref: str | None = None  # id of what the vendor created (comment, part, thread)
+
+
+@dataclass(frozen=True)
+class EscalationTarget:
+    """Where an escalated ticket goes: a vendor group/team id and tags to add.
+
+    ``None`` fields fall back to the connector's settings (``DESKROUTE_<VENDOR>_ESCALATION_*``).
+    """
+
+    group: str | None = None
+    tags: tuple[str, ...] = field(default=())
+
+
+def conversation_id(reply: OutgoingReply) -> str:
+    """The vendor conversation/ticket a reply goes to (a follow-up's own id is a message id)."""
+    return reply.thread_id or reply.external_id
 
 
 class Connector(ABC):
-    """A channel: verifies and parses inbound webhooks, delivers replies and escalations."""
+    """A channel: verifies and parses inbound webhooks, delivers replies, notes, escalations.
 
-    name: str = "base"
+    A connector is built once at the edge (app factory, worker start, CLI) from its settings
+    class and reused, so caches such as an OAuth token live as long as the process.
+    """
+
+    name: ClassVar[str] = "base"
+    settings_class: ClassVar[type[BaseSettings] | None] = None
 
     @abstractmethod
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         """Raise ``SignatureError`` unless the raw body is authentic."""
 
     @abstractmethod
-    def parse(self, body: bytes) -> InboundTicket:
-        """Raise ``PayloadError`` for a malformed payload."""
+    def parse(self, headers: Mapping[str, str], body: bytes) -> Inbound:
+        """Say what the event is. ``PayloadError`` when malformed, ``UpstreamError`` when a
+        vendor call the parse needed failed."""
 
     @abstractmethod
     def reply(self, reply: OutgoingReply) -> DeliveryResult:
-        """Send the answer to the customer."""
+        """Send the answer to the customer (public)."""
 
     @abstractmethod
-    def escalate(self, reply: OutgoingReply) -> DeliveryResult:
-        """Hand the ticket to a human (an internal note with the reasons)."""
+    def note(self, reply: OutgoingReply) -> DeliveryResult:
+        """Leave an internal note only agents see."""
+
+    @abstractmethod
+    def escalate(
+        self, reply: OutgoingReply, target: EscalationTarget | None = None
+    ) -> DeliveryResult:
+        """Hand the ticket to a human: internal note with the reasons, group/team, tags."""

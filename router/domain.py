@@ -136,3 +136,4 @@ class OutgoingReply:
     reason: str = ""
     callback_url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    thread_id: str | None = None  # the vendor conversation a follow-up belongs to

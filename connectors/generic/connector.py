@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors import signing
-from connectors.base import Connector, DeliveryResult, PayloadError, SignatureError
+from connectors.base import (
+    Connector,
+    DeliveryResult,
+    EscalationTarget,
+    FollowUp,
+    Inbound,
+    NewTicket,
+    PayloadError,
+    SignatureError,
+)
+from connectors.http import result_of
 from router.domain import InboundTicket, OutgoingReply
 
 
@@ -46,6 +55,7 @@ class GenericTicket(BaseModel):
 
 class GenericConnector(Connector):
     name = "generic"
+    settings_class = GenericSettings
 
     def __init__(self, settings: GenericSettings | None = None) -> None:
         self.settings = settings or GenericSettings()
@@ -58,7 +68,7 @@ class GenericConnector(Connector):
             tolerance=self.settings.replay_window_seconds,
         )
 
-    def parse(self, body: bytes) -> InboundTicket:
+    def parse(self, headers: Mapping[str, str], body: bytes) -> Inbound:
         try:
             raw = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -71,11 +81,13 @@ class GenericConnector(Connector):
             raise PayloadError(field, err["msg"]) from exc
         requester = t.requester.email or t.requester.name if isinstance(
             t.requester, Requester) else t.requester
-        return InboundTicket(
+        ticket = InboundTicket(
             source=self.name, external_id=t.id, body=t.body, channel=t.channel,
             subject=t.subject, requester=requester, language=t.language,
             thread_id=t.thread_id, metadata=t.metadata,
         )
+        # The sender's own thread id: whether an earlier ticket exists is the store's to know.
+        return FollowUp(ticket) if t.thread_id else NewTicket(ticket)
 
     def _post(self, event: str, reply: OutgoingReply) -> DeliveryResult:
         url = self.settings.callback_url
@@ -88,23 +100,23 @@ class GenericConnector(Connector):
         }).encode()
         headers = {"content-type": "application/json"}
         if self.settings.webhook_secret:
-            headers |= signing.signed_headers(
-                self.settings.webhook_secret, f"msg_{uuid.uuid4().hex}", body
-            )
+            # One id per ticket and event, so a receiver can drop a re-sent callback.
+            msg_id = f"msg_{reply.ticket_id}_{event.replace('.', '_')}"
+            headers |= signing.signed_headers(self.settings.webhook_secret, msg_id, body)
         try:
             resp = httpx.post(url, content=body, headers=headers,
                               timeout=self.settings.callback_timeout)
         except httpx.HTTPError as exc:
             return DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}", retryable=True)
-        ok = 200 <= resp.status_code < 300
-        return DeliveryResult(
-            ok=ok, status_code=resp.status_code,
-            error=None if ok else f"callback answered {resp.status_code}",
-            retryable=resp.status_code >= 500 or resp.status_code == 429,
-        )
+        return result_of(resp, what="callback")
 
     def reply(self, reply: OutgoingReply) -> DeliveryResult:
         return self._post("ticket.reply", reply)
 
-    def escalate(self, reply: OutgoingReply) -> DeliveryResult:
+    def note(self, reply: OutgoingReply) -> DeliveryResult:
+        return self._post("ticket.note", reply)
+
+    def escalate(
+        self, reply: OutgoingReply, target: EscalationTarget | None = None
+    ) -> DeliveryResult:
         return self._post("ticket.escalated", reply)

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.registry import Registry
 from router.api import tickets, webhooks
 from router.api.deps import get_session, require_admin
 from router.settings import APISettings, QueueSettings, StoreSettings
@@ -51,6 +52,7 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
 
     app = FastAPI(title="deskroute", version="0.1.0", lifespan=lifespan)
     app.state.api_settings = APISettings()
+    app.state.connectors = Registry()  # vendor settings read once, here at the edge
     app.include_router(webhooks.router)
     app.include_router(tickets.router)
 

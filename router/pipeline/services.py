@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from connectors.registry import Registry
 from router.settings import LLMSettings, ModelSettings
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ class Services:
     models: ModelSettings = field(default_factory=ModelSettings)
     llm_settings: LLMSettings = field(default_factory=LLMSettings)
     database_url: str | None = None
+    connectors: Registry = field(default_factory=Registry)  # built once per worker process
 
     @cached_property
     def classifier(self) -> Classifier:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from connectors.registry import get_connector
 from policies.engine import after_rejected_draft
 from router.backends.base import BackendError
 from router.conversation import context_for, record_not_helped
@@ -118,7 +117,7 @@ def internal_note(session: Session, ticket: m.Ticket) -> str:
 def deliver(session: Session, services: Services, ticket: m.Ticket) -> str | None:
     if ticket.state in {s.value for s in (TicketState.DELIVERED, TicketState.ESCALATED)}:
         return None
-    connector = get_connector(ticket.source)
+    connector = services.connectors.get(ticket.source)
     escalation = bool(ticket.reason)
     if escalation:
         text, kind = internal_note(session, ticket), "escalation"
@@ -128,7 +127,8 @@ def deliver(session: Session, services: Services, ticket: m.Ticket) -> str | Non
             return _escalate(session, ticket, "no accepted draft to deliver")
         text, kind = draft.text, "reply"
     out = OutgoingReply(ticket_id=ticket.id, external_id=ticket.external_id, text=text,
-                        kind=kind, reason=ticket.reason or "")
+                        kind=kind, reason=ticket.reason or "", thread_id=ticket.thread_id,
+                        metadata=dict(ticket.meta or {}))
     result = connector.escalate(out) if escalation else connector.reply(out)
     repo.add_delivery(session, ticket.id, kind=kind, connector=connector.name, ok=result.ok,
                       status_code=result.status_code, error=result.error)

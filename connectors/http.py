@@ -1,0 +1,187 @@
+"""The one way connectors call a vendor API: timeouts, 429 ``Retry-After``, jittered back-off.
+
+Why here and not in each connector: the four helpdesks fail the same ways (rate limits, 5xx,
+timeouts) and the core must see the same ``DeliveryResult`` from each. Short waits are spent
+inside the call; a wait longer than ``max_inline_wait`` is handed back as ``retry_after`` so
+the worker re-queues the delivery instead of sleeping. A request that may have reached the
+vendor (a read timeout on a POST) is not re-sent inline: it could post the reply twice.
+
+Secrets never reach a log line or a stored error: auth travels in headers set by an
+``httpx.Auth``, errors name the method, path and status only, and vendor error bodies are
+cut short.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from connectors.base import DeliveryResult, UpstreamError
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3  # tries inside one call
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_inline_wait: float = 10.0  # a longer Retry-After goes back to the worker
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
+    """Exponential back-off with "equal jitter": half fixed, half random, never above ``cap``.
+
+    ``attempt`` counts from 1. Jitter keeps many workers from retrying in lock-step after an
+    outage.
+    """
+    ceiling = min(cap, base * (2 ** max(attempt - 1, 0)))
+    return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+
+
+def retry_after_seconds(resp: httpx.Response, now: float | None = None) -> float | None:
+    """Seconds the vendor asked us to wait: ``Retry-After`` (seconds or an HTTP date), Help
+    Scout's ``X-RateLimit-Retry-After``, or Intercom's ``X-RateLimit-Reset`` (epoch seconds)."""
+    current = time.time() if now is None else now
+    for header in ("retry-after", "x-ratelimit-retry-after"):
+        raw = resp.headers.get(header)
+        if not raw:
+            continue
+        raw = raw.strip()
+        try:
+            return max(0.0, float(raw))
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            continue
+        return max(0.0, when.timestamp() - current)
+    reset = resp.headers.get("x-ratelimit-reset")
+    if resp.status_code == 429 and reset:
+        try:
+            value = float(reset)
+        except ValueError:
+            return None
+        return max(0.0, value - current) if value > 1e9 else max(0.0, value)
+    return None
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def result_of(resp: httpx.Response, *, what: str, ref: str | None = None) -> DeliveryResult:
+    """A vendor answer as the core sees it; 429/5xx are retryable, other 4xx are not."""
+    if resp.is_success:
+        return DeliveryResult(ok=True, status_code=resp.status_code, vendor_ref=ref)
+    retry_after = retry_after_seconds(resp) if resp.status_code in (429, 503) else None
+    return DeliveryResult(
+        ok=False, status_code=resp.status_code,
+        error=f"{what} answered {resp.status_code}: {_short(resp.text)}",
+        retryable=resp.status_code in RETRYABLE_STATUS, retry_after=retry_after,
+    )
+
+
+class VendorUnavailable(Exception):
+    """No HTTP answer at all (connection refused, timeout) after the inline retries."""
+
+
+class VendorClient:
+    """An ``httpx.Client`` for one vendor: base URL, auth, timeouts and the retry policy."""
+
+    def __init__(
+        self, name: str, base_url: str, *, auth: httpx.Auth | None = None,
+        headers: Mapping[str, str] | None = None, timeout: float = 10.0,
+        retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.name = name
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"), auth=auth, headers=dict(headers or {}),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send with inline retries; raise ``VendorUnavailable`` when nothing answered."""
+        idempotent = method in ("GET", "HEAD") if idempotent is None else idempotent
+        policy = self.retry
+        for attempt in range(1, policy.attempts + 1):
+            last = attempt == policy.attempts
+            try:
+                resp = self._http.request(method, path, json=json, params=params)
+            except httpx.TransportError as exc:
+                # A connect failure never reached the vendor; a read timeout on a POST may have.
+                never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                why = f"{self.name} {method} {path}: {type(exc).__name__}"
+                if last or not (never_sent or idempotent):
+                    raise VendorUnavailable(why) from None
+                log.warning("%s; retrying (attempt %d of %d)", why, attempt, policy.attempts)
+                self._sleep(backoff_delay(attempt, policy.base_delay, policy.max_delay, self._rng))
+                continue
+            if resp.status_code not in RETRYABLE_STATUS or last:
+                return resp
+            wait = retry_after_seconds(resp)
+            if wait is None:
+                wait = backoff_delay(attempt, policy.base_delay, policy.max_delay, self._rng)
+            elif wait > policy.max_inline_wait:
+                return resp  # the worker waits, not this thread
+            log.warning("%s %s %s answered %d; retrying in %.1f s (attempt %d of %d)",
+                        self.name, method, path, resp.status_code, wait, attempt, policy.attempts)
+            self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def deliver(
+        self, method: str, path: str, *, json: Any = None, what: str,
+        ref_of: Callable[[Any], str | None] | None = None,
+    ) -> DeliveryResult:
+        """One outbound call as a ``DeliveryResult`` (never raises for a vendor failure)."""
+        try:
+            resp = self.request(method, path, json=json)
+        except VendorUnavailable as exc:
+            return DeliveryResult(ok=False, error=str(exc), retryable=True)
+        ref = None
+        if resp.is_success and ref_of is not None:
+            try:
+                ref = ref_of(resp.json() if resp.content else None)
+            except (ValueError, KeyError, TypeError):
+                ref = None
+        return result_of(resp, what=f"{self.name} {what}", ref=ref)
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET for a parse (fetching a comment's text). None for 404 (the thing is gone);
+        any other failure becomes ``UpstreamError`` (503: the vendor redelivers later)."""
+        try:
+            resp = self.request("GET", path, params=params)
+        except VendorUnavailable as exc:
+            raise UpstreamError(str(exc)) from None
+        if resp.status_code == 404:
+            return None
+        if not resp.is_success:
+            raise UpstreamError(
+                f"{self.name} GET {path} answered {resp.status_code}",
+                retry_after=retry_after_seconds(resp),
+            )
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise UpstreamError(f"{self.name} GET {path} answered invalid JSON") from exc
