@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -66,6 +66,15 @@ class LLMSettings(BaseSettings):
     @property
     def configured(self) -> bool:
         return bool(self.llm_model)
+
+
+class DeliverySettings(BaseSettings):
+    """How replies and escalations are re-sent when a helpdesk API fails."""
+
+    model_config = _env()
+    delivery_attempts: int = Field(default=5, ge=1, le=50)
+    delivery_backoff_seconds: float = Field(default=2.0, ge=0)  # first wait; doubles, jittered
+    delivery_backoff_max_seconds: float = Field(default=300.0, ge=0)
 
 
 class APISettings(BaseSettings):

@@ -23,6 +23,7 @@ class RecordingServer:
     def __init__(self, status: int = 200) -> None:
         self.requests: list[dict[str, Any]] = []
         self.status = status
+        self.headers: dict[str, str] = {}  # extra response headers (e.g. Retry-After)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,6 +35,8 @@ class RecordingServer:
                 )
                 self.send_response(outer.status)
                 self.send_header("content-type", "application/json")
+                for name, value in outer.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(b"{}")
 

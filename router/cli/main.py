@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from router.cli import answer_cmds, db_cmds, demo_cmd, run_cmds
+from router.cli import answer_cmds, db_cmds, delivery_cmds, demo_cmd, run_cmds
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 
 app.add_typer(db_cmds.app, name="db", help="Database migrations (Alembic).")
+app.add_typer(delivery_cmds.app, name="deliveries", help="Failed deliveries: list, retry.")
 app.command("demo")(demo_cmd.demo)
 app.command("serve")(run_cmds.serve)
 app.command("worker")(run_cmds.worker)

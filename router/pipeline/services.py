@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from connectors.registry import Registry
-from router.settings import LLMSettings, ModelSettings
+from router.settings import DeliverySettings, LLMSettings, ModelSettings
 
 if TYPE_CHECKING:
     from policies.model import Policy
@@ -23,6 +23,7 @@ class Services:
     models: ModelSettings = field(default_factory=ModelSettings)
     llm_settings: LLMSettings = field(default_factory=LLMSettings)
     database_url: str | None = None
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
     connectors: Registry = field(default_factory=Registry)  # built once per worker process
 
     @cached_property

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from connectors.http import backoff_delay
 from policies.engine import after_rejected_draft
 from router.backends.base import BackendError
 from router.conversation import context_for, record_not_helped
-from router.domain import OutgoingReply, Route, TicketState
+from router.domain import TERMINAL_STATES, OutgoingReply, Route, TicketState
 from router.pipeline.answering import answer_hosted, answer_local
 from router.pipeline.routing import route_text
 from router.pipeline.services import Services
 from router.store import models as m
 from router.store import repo
-
-MAX_DELIVERY_ATTEMPTS = 5
 
 
 class RetryLater(Exception):
@@ -115,7 +114,16 @@ def internal_note(session: Session, ticket: m.Ticket) -> str:
 
 
 def deliver(session: Session, services: Services, ticket: m.Ticket) -> str | None:
-    if ticket.state in {s.value for s in (TicketState.DELIVERED, TicketState.ESCALATED)}:
+    return _deliver(session, services, ticket, services.delivery.delivery_attempts)
+
+
+def _deliver(session: Session, services: Services, ticket: m.Ticket,
+             max_attempts: int) -> str | None:
+    """Send the reply (or the escalation) once; on a transient failure queue the next attempt
+    after the vendor's Retry-After or a jittered back-off, in this step's own transaction
+    (so attempts are counted); when attempts run out the ticket ends ``failed``, visible to
+    ``deskroute deliveries list`` and re-sent by ``deskroute deliveries retry``."""
+    if ticket.state in {s.value for s in TERMINAL_STATES}:
         return None
     connector = services.connectors.get(ticket.source)
     escalation = bool(ticket.reason)
@@ -136,22 +144,53 @@ def deliver(session: Session, services: Services, ticket: m.Ticket) -> str | Non
         repo.set_state(session, ticket, TicketState.ESCALATED if escalation
                        else TicketState.DELIVERED)
         return None
-    attempts = sum(1 for a in _attempts(session, ticket.id) if a.kind == kind)
-    if result.retryable and attempts < MAX_DELIVERY_ATTEMPTS:
-        raise RetryLater(min(2 ** attempts, 60), result.error or "delivery failed")
-    if not escalation:
-        return _escalate(session, ticket, f"reply delivery failed: {result.error}")
-    repo.set_state(session, ticket, TicketState.ESCALATED,
-                   reason=f"{ticket.reason}; escalation delivery failed: {result.error}")
-    return None
+    since = int((ticket.meta or {}).get("delivery_retry_from", 0))
+    attempts = len(repo.delivery_attempts(session, ticket.id, kind=kind, after_id=since))
+    if result.retryable and attempts < max_attempts:
+        delay = result.retry_after if result.retry_after is not None else backoff_delay(
+            attempts, services.delivery.delivery_backoff_seconds,
+            services.delivery.delivery_backoff_max_seconds)
+        repo.add_outbox(session, "deliver", ticket.id, delay=delay)
+        return None
+    if result.retryable or escalation:
+        # The vendor kept failing (or refused the escalation): an operator sees and retries it.
+        ticket.meta = {**(ticket.meta or {}), "delivery_failed": {
+            "kind": kind, "attempts": attempts, "error": result.error,
+            "status_code": result.status_code}}
+        repo.set_state(session, ticket, TicketState.FAILED)
+        return None
+    return _escalate(session, ticket, f"reply delivery failed: {result.error}")
 
 
-def _attempts(session: Session, ticket_id: int) -> list[m.DeliveryAttempt]:
-    from sqlalchemy import select
+def reopen_failed_delivery(session: Session, ticket: m.Ticket) -> str:
+    """Put a ``failed`` delivery back where it was, with a fresh attempt count.
 
-    return list(session.scalars(
-        select(m.DeliveryAttempt).where(m.DeliveryAttempt.ticket_id == ticket_id)
-    ))
+    Returns the kind that failed (``reply`` or ``escalation``). The caller then runs
+    :func:`deliver_now` (the operator's ``deskroute deliveries retry``).
+    """
+    if ticket.state != TicketState.FAILED.value:
+        raise ValueError(f"ticket {ticket.id} is {ticket.state}, not failed")
+    meta = dict(ticket.meta or {})
+    failed = meta.pop("delivery_failed", None) or {}
+    kind = failed.get("kind") or ("escalation" if ticket.reason else "reply")
+    last = repo.delivery_attempts(session, ticket.id)
+    meta["delivery_retry_from"] = last[-1].id if last else 0
+    ticket.meta = meta
+    repo.set_state(session, ticket, TicketState.DECIDED if kind == "escalation"
+                   else TicketState.DRAFTED)
+    return str(kind)
+
+
+def deliver_now(session: Session, services: Services, ticket: m.Ticket) -> str | None:
+    """One delivery attempt, no background retries: what an operator's retry runs.
+
+    A reply the vendor refuses outright turns into an escalation, queued for the workers
+    like any other; the queued task is returned.
+    """
+    next_task = _deliver(session, services, ticket, max_attempts=1)
+    if next_task:
+        repo.add_outbox(session, next_task, ticket.id)
+    return next_task
 
 
 STEPS = {"decide": decide, "slm": generate_local, "llm": generate_hosted, "deliver": deliver}

@@ -164,6 +164,26 @@ def add_delivery(
     return row
 
 
+def delivery_attempts(
+    session: Session, ticket_id: int, *, kind: str | None = None, after_id: int = 0
+) -> list[m.DeliveryAttempt]:
+    """A ticket's delivery attempts in order (of one ``kind``; newer than ``after_id``)."""
+    stmt = select(m.DeliveryAttempt).where(
+        m.DeliveryAttempt.ticket_id == ticket_id, m.DeliveryAttempt.id > after_id
+    )
+    if kind is not None:
+        stmt = stmt.where(m.DeliveryAttempt.kind == kind)
+    return list(session.scalars(stmt.order_by(m.DeliveryAttempt.id)))
+
+
+def failed_deliveries(session: Session, limit: int = 200) -> list[m.Ticket]:
+    """Tickets whose delivery ended ``failed`` (an operator's to retry), oldest first."""
+    return list(session.scalars(
+        select(m.Ticket).where(m.Ticket.state == TicketState.FAILED.value)
+        .order_by(m.Ticket.id).limit(limit)
+    ))
+
+
 def add_outcome(
     session: Session, ticket_id: int, kind: str, value: float | None = None, note: str | None = None
 ) -> m.Outcome:
@@ -237,8 +257,11 @@ def local_answer_outcomes(
 # --- outbox -----------------------------------------------------------------------------------
 
 
-def add_outbox(session: Session, task: str, ticket_id: int) -> m.OutboxRow:
+def add_outbox(session: Session, task: str, ticket_id: int, *, delay: float = 0.0) -> m.OutboxRow:
+    """Queue ``task``; ``delay`` seconds makes it due later (a delivery retry's back-off)."""
     row = m.OutboxRow(task=task, ticket_id=ticket_id)
+    if delay > 0:
+        row.available_at = utcnow() + timedelta(seconds=delay)
     session.add(row)
     session.flush()
     return row
