@@ -15,4 +15,9 @@ def load_policy(path: str | None = None) -> Policy:
     file = Path(path) if path else DEFAULT_POLICY
     if not file.is_file():
         raise PolicyError(f"policy file not found: {file}")
-    return parse_policy(file.read_text(encoding="utf-8"), default_name=file.stem)
+    try:
+        return parse_policy(file.read_text(encoding="utf-8"), default_name=file.stem)
+    except PolicyError as exc:  # every message names the file it is about
+        message = str(exc)
+        raise PolicyError(message if message.startswith(str(file)) else f"{file}: {message}") \
+            from exc

@@ -43,6 +43,9 @@ class ModelSettings(BaseSettings):
     # None = on only when DESKROUTE_KB_MIN_LOGPROB is set: log-probabilities need llama.cpp's
     # logits for every token, which made generation ~7x slower here (21.8 vs 164 tokens/s)
     slm_logprobs: bool | None = None
+    # llama.cpp's extra (repacking) buffer types: "auto" turns them off where AMX is present
+    # (they crash there: router/backends/llama_cpu.py), "off" forces the safe mode everywhere
+    slm_extra_buffers: Literal["auto", "on", "off"] = "auto"
     embedding_model: str | None = None
     # int8: the encoder's linear layers quantised per channel at load time, ~2x faster for a
     # single ticket on CPU (cosine 0.98 to fp32); a classifier records the precision it was
@@ -50,6 +53,15 @@ class ModelSettings(BaseSettings):
     encoder_precision: Literal["int8", "fp32"] = "int8"
     classifier: str | None = None
     policy: str | None = None
+
+    @field_validator("slm_model")
+    @classmethod
+    def _model_file_exists(cls, value: str | None) -> str | None:
+        """A missing GGUF is a set-up mistake: refuse it when settings are read, not at the
+        first ticket (workers and `deskroute answer` then stop with one line)."""
+        if value is not None and not Path(value).expanduser().is_file():
+            raise ValueError(f"no GGUF model file at {value}")
+        return value
 
 
 class LLMSettings(BaseSettings):

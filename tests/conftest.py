@@ -94,7 +94,11 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def llama_server() -> Iterator[str]:
-    """A real OpenAI-compatible server (llama_cpp.server) with the bundled GGUF on loopback."""
+    """A real OpenAI-compatible server (llama_cpp.server) with the bundled GGUF on loopback.
+
+    Started through router.backends.llama_server, which loads the model the AMX-safe way
+    (plain ``python -m llama_cpp.server`` segfaults at the first generation on AMX CPUs).
+    """
     import subprocess
     import sys
     import time
@@ -110,10 +114,10 @@ def llama_server() -> Iterator[str]:
         pytest.skip(f"llama-cpp-python[server] not installed: {exc}")
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_slm_path()),
+        [sys.executable, "-m", "router.backends.llama_server", "--model", str(bundled_slm_path()),
          "--host", "127.0.0.1", "--port", str(port), "--model_alias", "smol",
          "--n_ctx", "2048", "--n_threads", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
     )
     base = f"http://127.0.0.1:{port}/v1"
     try:

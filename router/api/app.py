@@ -27,6 +27,9 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from router.store.migrate import ensure_ready
+
+        ensure_ready(url)  # an unmigrated store refuses to start (SQLite is migrated)
         app.state.sessions = sessionmaker(bind=get_engine(url), expire_on_commit=False)
         background: Any = None
         kick: Callable[[], None] = lambda: None  # noqa: E731

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from router.backends.base import BackendError, Message
+from router.backends.llama_cpu import ExtraBuffers, LoadPlan, current_plan, model_params
 from router.domain import Draft
 from router.settings import ModelSettings, bundled_slm_path
 
@@ -18,7 +19,8 @@ class SLMBackend:
     name = "slm"
 
     def __init__(self, model_path: str, *, n_ctx: int = 2048, max_tokens: int = 160,
-                 threads: int | None = None, logprobs: bool = True) -> None:
+                 threads: int | None = None, logprobs: bool = True,
+                 extra_buffers: ExtraBuffers = "auto") -> None:
         from llama_cpp import Llama  # heavy import, once per process
 
         if not os.path.isfile(model_path):
@@ -27,13 +29,23 @@ class SLMBackend:
         self._max_tokens = max_tokens
         self._logprobs = logprobs  # costs a full logits pass over the prompt; worth the signal
         self._lock = threading.Lock()  # a Llama context is not thread-safe
-        self._llm = Llama(
-            model_path=model_path,
-            n_ctx=n_ctx,
-            n_threads=threads or max(1, (os.cpu_count() or 2)),
-            logits_all=logprobs,
-            verbose=False,
-        )
+        self.load_plan: LoadPlan = current_plan(extra_buffers)
+        try:
+            with model_params(self.load_plan):
+                self._llm = Llama(
+                    model_path=model_path,
+                    n_ctx=n_ctx,
+                    n_threads=threads or max(1, (os.cpu_count() or 2)),
+                    logits_all=logprobs,
+                    verbose=False,
+                )
+        except ValueError as exc:  # llama.cpp: "Failed to load model from file"
+            raise BackendError(f"cannot load the SLM model {model_path}: {exc}") from exc
+
+    @property
+    def uses_extra_buffers(self) -> bool:
+        """What llama.cpp was really given (the AMX test checks this, not the plan)."""
+        return bool(self._llm.model_params.use_extra_bufts)
 
     @property
     def model(self) -> str:
@@ -87,9 +99,9 @@ def _mean_logprob(logprobs: Any) -> float | None:
 
 @lru_cache(maxsize=2)
 def _cached(path: str, n_ctx: int, max_tokens: int, threads: int | None,
-            logprobs: bool) -> SLMBackend:
+            extra_buffers: ExtraBuffers, logprobs: bool) -> SLMBackend:
     return SLMBackend(path, n_ctx=n_ctx, max_tokens=max_tokens, threads=threads,
-                      logprobs=logprobs)
+                      logprobs=logprobs, extra_buffers=extra_buffers)
 
 
 def get_slm(settings: ModelSettings | None = None) -> SLMBackend:
@@ -100,4 +112,5 @@ def get_slm(settings: ModelSettings | None = None) -> SLMBackend:
         from router.kb.settings import KBSettings
 
         logprobs = KBSettings().min_logprob is not None
-    return _cached(path, s.slm_context, s.slm_max_tokens, s.slm_threads, logprobs)
+    return _cached(path, s.slm_context, s.slm_max_tokens, s.slm_threads,
+                   s.slm_extra_buffers, logprobs)

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from router.cli.output import console, emit_json, fail, kv_table
+from router.cli.output import console, emit_json, err_console, fail, kv_table
 from router.domain import Decision, Route
 
 
@@ -50,6 +50,24 @@ def route(
         console.print(kv_table("route", out))
 
 
+def _store_with_kb(services: Any) -> None:
+    """The store must be usable (the embedded SQLite default is migrated on first use); an
+    empty knowledge base is allowed but said, since no local answer can be grounded then."""
+    from router.kb.importers import count_entries
+    from router.settings import StoreSettings
+    from router.store.db import unit_of_work
+    from router.store.migrate import ensure_ready
+
+    url = services.database_url or StoreSettings().database_url
+    ensure_ready(url)
+    with unit_of_work(url) as session:
+        empty = count_entries(session) == 0
+    if empty:
+        err_console.print("[yellow]note:[/] the knowledge base is empty, so nothing can be "
+                          "answered locally: import approved answers with `deskroute kb "
+                          "import FILE` (or `deskroute kb import --sample` for the demo shop's)")
+
+
 def answer(
     text: str = typer.Argument(..., help="The ticket text (subject and body)."),
     force: Route | None = typer.Option(
@@ -65,6 +83,7 @@ def answer(
     if not text.strip():
         fail("TEXT is empty")
     services = _services()
+    _store_with_kb(services)
     try:
         decision = route_text(services, text).decision
     except (FileNotFoundError, ValueError) as exc:

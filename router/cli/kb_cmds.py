@@ -49,7 +49,10 @@ def _progress() -> Progress:
 
 
 def kb_import(
-    file: Annotated[Path, typer.Argument(help="Folder of .md files, Q&A CSV or Bitext CSV.")],
+    file: Annotated[Path | None, typer.Argument(
+        help="Folder of .md files, Q&A CSV or Bitext CSV.")] = None,
+    sample: Annotated[bool, typer.Option(
+        "--sample", help="Import the demo shop's 30 approved answers (shipped).")] = False,
     kb: Annotated[str, typer.Option("--kb", help="Knowledge-base name.")] = "default",
     database_url: Annotated[str | None, typer.Option(help="Store (default: settings).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -57,14 +60,19 @@ def kb_import(
     """Import approved answers from FILE and refresh the on-disk vector index."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from router.kb.importers import import_file
+    from router.kb.importers import default_kb_path, import_file
     from router.kb.retrieve import KnowledgeBase
     from router.kb.settings import KBSettings
     from router.settings import StoreSettings
     from router.store.db import session_factory, unit_of_work
+    from router.store.migrate import ensure_ready
 
     _offline_env()
+    if (file is None) == (not sample):
+        fail("give a FILE to import, or --sample for the demo shop's answers (not both)")
+    file = default_kb_path() if file is None else file
     url = database_url or StoreSettings().database_url
+    ensure_ready(url)
     kb_dir = KBSettings().dir
     try:
         with unit_of_work(url) as session:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import typer
 
-from router.cli import answer_cmds, db_cmds, delivery_cmds, demo_cmd, run_cmds
+from router.cli import answer_cmds, db_cmds, delivery_cmds, demo_cmd, doctor_cmd, run_cmds
+from router.cli.errors import user_errors
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -24,9 +29,32 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+def package_version() -> str:
+    try:
+        return version("deskroute")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"deskroute {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Print the version and exit."),
+) -> None:
+    """Answer each support ticket with the cheapest model that is safe for it."""
+
+
 app.add_typer(db_cmds.app, name="db", help="Database migrations (Alembic).")
 app.add_typer(delivery_cmds.app, name="deliveries", help="Failed deliveries: list, retry.")
 app.command("demo")(demo_cmd.demo)
+app.command("doctor")(doctor_cmd.doctor)
 app.command("serve")(run_cmds.serve)
 app.command("worker")(run_cmds.worker)
 app.command("relay")(run_cmds.relay)
@@ -46,7 +74,32 @@ def _mount_modules() -> None:
             app.registered_commands.append(cmd)
 
 
+def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)  # Typer reads the wrapped signature for the options
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with user_errors():
+            return callback(*args, **kwargs)
+
+    return run
+
+
+def guard_commands(typer_app: typer.Typer) -> None:
+    """Every command, in every group, prints user errors as one line (router/cli/errors.py)."""
+    for cmd in typer_app.registered_commands:
+        if cmd.callback is not None and not hasattr(cmd.callback, "__wrapped__"):
+            cmd.callback = _guarded(cmd.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            guard_commands(group.typer_instance)
+
+
 _mount_modules()
+guard_commands(app)
+
+
+def main() -> None:
+    app()
+
 
 if __name__ == "__main__":
-    app()
+    main()

@@ -8,10 +8,12 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: an error stays one line whatever the terminal width (logs, grep, CI output)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def emit_json(data: Any) -> None:
@@ -19,7 +21,7 @@ def emit_json(data: Any) -> None:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(code)
 
 

@@ -6,8 +6,8 @@ import time
 
 import typer
 
-from router.cli.output import console, emit_json, fail, report_tables
-from router.settings import QueueSettings
+from router.cli.output import console, emit_json, err_console, fail, report_tables
+from router.settings import APISettings, ModelSettings, QueueSettings, StoreSettings
 
 
 def serve(
@@ -17,12 +17,32 @@ def serve(
         True, help="Without DESKROUTE_BROKER_URL, process tickets in this process."
     ),
 ) -> None:
-    """Run the HTTP API (webhooks, tickets, report). Without a broker it also does the work."""
+    """Run the HTTP API (webhooks, tickets, report). Without a broker it also does the work.
+
+    Refuses to start (one line, exit 2) on a store that is not migrated (the embedded SQLite
+    default is migrated automatically), a malformed policy or an invalid setting.
+    """
     import uvicorn
 
     from router.api.app import create_app
 
+    preflight(worker=embedded_worker and not QueueSettings().broker_url)
+    if not APISettings().webhook_secret:
+        err_console.print("[yellow]warning:[/] DESKROUTE_WEBHOOK_SECRET is not set: the "
+                          "generic webhook refuses every request until it is")
     uvicorn.run(create_app(embedded_worker=embedded_worker), host=host, port=port)
+
+
+def preflight(*, worker: bool) -> None:
+    """What must hold before a long-running process starts: store at head, settings valid,
+    and (for processes that route tickets) a policy that loads."""
+    from router.store.migrate import ensure_ready
+
+    ensure_ready(StoreSettings().database_url)
+    if worker:
+        from policies.loader import load_policy
+
+        load_policy(ModelSettings().policy)
 
 
 def worker(
@@ -40,6 +60,7 @@ def worker(
         fail(f"unknown queue(s) {', '.join(unknown)}; known: {', '.join(QUEUES)}")
     if not QueueSettings().broker_url:
         fail("DESKROUTE_BROKER_URL is not set; without Redis use `deskroute serve`")
+    preflight(worker=True)
     app = make_celery()
     app.worker_main(["worker", "-Q", ",".join(wanted), "--concurrency", str(concurrency),
                      "--pool", pool, "--loglevel", loglevel, "--without-gossip",
@@ -53,6 +74,7 @@ def relay(every: float = typer.Option(1.0, help="Seconds between passes.")) -> N
 
     if not QueueSettings().broker_url:
         fail("DESKROUTE_BROKER_URL is not set")
+    preflight(worker=False)
     app = make_celery()
     console.print("relay running; Ctrl-C to stop")
     while True:
@@ -68,15 +90,16 @@ def report(
     """Deflection, routes, latency, tokens and cost per route, from the store."""
     from router.reports import build_report, parse_since
     from router.store.db import unit_of_work
+    from router.store.migrate import ensure_ready
 
     try:
         window = parse_since(since)
-        with unit_of_work(database_url) as session:
-            data = build_report(session, window)
     except ValueError as exc:
         fail(str(exc))
-    except Exception as exc:  # no such table etc.
-        fail(f"cannot read the store ({exc.__class__.__name__}); run `deskroute db upgrade`")
+    url = database_url or StoreSettings().database_url
+    ensure_ready(url)
+    with unit_of_work(url) as session:
+        data = build_report(session, window)
     if json_out:
         emit_json(data)
     else:

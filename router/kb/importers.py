@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from router.store.models import KBEntry
@@ -222,6 +222,11 @@ def default_kb_path() -> Path:
     from router.settings import DATA_DIR
 
     return DATA_DIR / "shop_kb.csv"
+
+
+def count_entries(session: Session) -> int:
+    """How many approved answers the store holds (all knowledge bases)."""
+    return int(session.scalar(select(func.count(KBEntry.id))) or 0)
 
 
 def ensure_default_kb(session: Session, *, kb: str = "default", path: Path | None = None) -> int:

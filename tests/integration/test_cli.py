@@ -63,11 +63,6 @@ def test_empty_text_is_a_clear_error() -> None:
     assert result.exit_code == 2 and "empty" in result.output
 
 
-def test_report_on_a_store_without_tables_explains_what_to_do(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["report", "--database-url", f"sqlite:///{tmp_path}/none.db"])
-    assert result.exit_code == 2 and "db upgrade" in result.output
-
-
 def test_db_upgrade_then_check_agree(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/cli.db"
     assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
