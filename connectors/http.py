@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pydantic import Field
+from pydantic_settings import BaseSettings
 
 from connectors.base import DeliveryResult, UpstreamError
 
@@ -36,6 +38,20 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 8.0
     max_inline_wait: float = 10.0  # a longer Retry-After goes back to the worker
+
+
+class VendorHTTPSettings(BaseSettings):
+    """What every vendor's settings class shares (``DESKROUTE_<VENDOR>_TIMEOUT_SECONDS``, ...)."""
+
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    retry_attempts: int = Field(default=3, ge=1, le=10)  # tries inside one call
+    retry_backoff_seconds: float = Field(default=0.5, ge=0)
+    retry_max_wait_seconds: float = Field(default=10.0, ge=0)  # longer waits go to the worker
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(attempts=self.retry_attempts, base_delay=self.retry_backoff_seconds,
+                           max_delay=max(self.retry_backoff_seconds * 16, 0.0),
+                           max_inline_wait=self.retry_max_wait_seconds)
 
 
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:

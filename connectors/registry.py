@@ -19,6 +19,7 @@ from connectors.base import Connector
 
 BUILTINS = {
     "generic": "connectors.generic.connector:GenericConnector",
+    "zendesk": "connectors.zendesk.connector:ZendeskConnector",
 }
 
 

@@ -1,0 +1,1 @@
+"""Zendesk Support: event and trigger webhooks in, ticket comments and updates out."""

@@ -1,0 +1,220 @@
+"""The Zendesk connector.
+
+Inbound, two webhook kinds (both signed the same way):
+
+* **event webhooks** — ``zen:event-type:ticket.created`` (the ticket's description is its first
+  message) and ``zen:event-type:ticket.comment_added`` (a later public comment by the
+  requester). Comments by staff — agents, or deskroute's own API user — and internal notes
+  are ignored, so deskroute never answers an agent or itself.
+* **trigger webhooks** — a trigger's "Notify webhook" action sending ``{"ticket_id":
+  "{{ticket.id}}"}``; the newest public comment is fetched from the API.
+
+Dedupe keys (``external_id``): the ticket's first message is ``<ticket id>`` whichever webhook
+brought it; a later comment is ``<ticket id>:<comment id>``. ``thread_id`` is the ticket id.
+
+Outbound: ``PUT /api/v2/tickets/{id}.json`` with ``comment.public`` true (reply) or false
+(note); an escalation first adds tags (``PUT …/tags``, which keeps existing tags), then posts
+the note with ``group_id`` and ``status: open`` — idempotent calls first, so a retry after a
+failure only repeats those.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from connectors.base import (
+    Connector,
+    DeliveryResult,
+    EscalationTarget,
+    FollowUp,
+    Ignored,
+    Inbound,
+    NewTicket,
+    PayloadError,
+    SignatureError,
+    UpstreamError,
+    conversation_id,
+)
+from connectors.text import clean_body
+from connectors.zendesk import signature
+from connectors.zendesk.client import ZendeskClient
+from connectors.zendesk.schemas import (
+    COMMENT_ADDED,
+    TICKET_CREATED,
+    ApiComment,
+    EventWebhook,
+    TriggerWebhook,
+)
+from connectors.zendesk.settings import ZendeskSettings
+from router.domain import InboundTicket, OutgoingReply
+
+
+def _validate(model: type[BaseModel], raw: Any) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise PayloadError(".".join(str(p) for p in err["loc"]) or "body", err["msg"]) from exc
+
+
+class ZendeskConnector(Connector):
+    name = "zendesk"
+    settings_class = ZendeskSettings
+
+    def __init__(self, settings: ZendeskSettings | None = None) -> None:
+        self.settings = settings or ZendeskSettings()
+        self._client: ZendeskClient | None = None
+
+    @property
+    def client(self) -> ZendeskClient:
+        if self._client is None:
+            self._client = ZendeskClient(self.settings)  # LookupError names the settings
+        return self._client
+
+    # --- inbound --------------------------------------------------------------------------------
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        secret = self.settings.webhook_secret
+        if secret is None:
+            raise SignatureError(
+                "DESKROUTE_ZENDESK_WEBHOOK_SECRET is not set: refusing unsigned webhooks")
+        signature.verify(secret.get_secret_value(), headers, body,
+                         tolerance=self.settings.replay_window_seconds)
+
+    def parse(self, headers: Mapping[str, str], body: bytes) -> Inbound:
+        try:
+            raw = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise PayloadError("body", f"not valid JSON: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise PayloadError("body", "expected a JSON object")
+        if "type" in raw:
+            return self._event(_validate(EventWebhook, raw))
+        return self._trigger(_validate(TriggerWebhook, raw))
+
+    def _ticket(self, *, external_id: str, ticket_id: str, body: str, subject: str | None,
+                requester: str | None, **meta: Any) -> InboundTicket:
+        return InboundTicket(
+            source=self.name, external_id=external_id, body=body, subject=subject or "",
+            channel="zendesk", requester=requester, thread_id=ticket_id,
+            metadata={"zendesk_ticket_id": ticket_id, **{k: v for k, v in meta.items() if v}},
+        )
+
+    def _event(self, ev: EventWebhook) -> Inbound:
+        d = ev.detail
+        if ev.type == TICKET_CREATED:
+            text = clean_body(d.description or "") or self._first_comment_text(d.id)
+            if not text:
+                return Ignored("ticket has no text to answer", ev.type)
+            return NewTicket(self._ticket(
+                external_id=d.id, ticket_id=d.id, body=text, subject=d.subject,
+                requester=d.requester_id, zendesk_event_id=ev.id))
+        if ev.type != COMMENT_ADDED:
+            return Ignored(f"event type {ev.type} is not read", ev.type)
+        comment = ev.event.comment
+        if comment is None:
+            raise PayloadError("event.comment", "missing in a comment_added event")
+        if not comment.is_public:
+            return Ignored("internal note", ev.type)
+        if comment.author.is_staff:
+            return Ignored(self._staff_reason(comment.author.id), ev.type)
+        text = clean_body(comment.body or "") or self._comment_text(d.id, comment.id)
+        if not text:
+            return Ignored("comment has no text to answer", ev.type)
+        first = text == clean_body(d.description or "")
+        made = self._ticket(
+            external_id=d.id if first else f"{d.id}:{comment.id}", ticket_id=d.id, body=text,
+            subject=d.subject, requester=comment.author.id or d.requester_id,
+            zendesk_event_id=ev.id, zendesk_comment_id=comment.id)
+        return NewTicket(made) if first else FollowUp(made)
+
+    def _trigger(self, trig: TriggerWebhook) -> Inbound:
+        tid = trig.ticket_id
+        page = self._api(lambda c: c.recent_comments(tid))
+        if page is None:
+            return Ignored(f"ticket {tid} no longer exists", "trigger")
+        public = [c for c in page.comments if c.public]
+        if not public:
+            return Ignored("no public comment to answer", "trigger")
+        latest = public[0]
+        roles = {u.id: u.role for u in page.users}
+        if roles.get(latest.author_id or "") not in (None, "end-user"):
+            return Ignored(self._staff_reason(latest.author_id), "trigger")
+        first = page.next_page is None and latest.id == page.comments[-1].id
+        ticket = self._api(lambda c: c.ticket(tid))
+        text = clean_body(latest.text)
+        if not text:
+            return Ignored("comment has no text to answer", "trigger")
+        made = self._ticket(
+            external_id=tid if first else f"{tid}:{latest.id}", ticket_id=tid, body=text,
+            subject=ticket.subject if ticket else None, requester=latest.author_id,
+            zendesk_comment_id=latest.id)
+        return NewTicket(made) if first else FollowUp(made)
+
+    def _staff_reason(self, author_id: str | None) -> str:
+        try:
+            own = self.client.my_user_id()
+        except (LookupError, UpstreamError):  # unknown: still a staff comment, still ignored
+            own = None
+        if own and author_id == own:
+            return "comment by deskroute's own API user (its reply)"
+        return "comment by an agent"
+
+    def _api(self, call: Any) -> Any:
+        try:
+            client = self.client
+        except LookupError as exc:
+            raise UpstreamError(str(exc)) from None
+        return call(client)
+
+    def _comment_text(self, ticket_id: str, comment_id: str) -> str:
+        page = self._api(lambda c: c.recent_comments(ticket_id))
+        found: list[ApiComment] = [c for c in (page.comments if page else [])
+                                   if c.id == comment_id]
+        return clean_body(found[0].text) if found else ""
+
+    def _first_comment_text(self, ticket_id: str) -> str:
+        page = self._api(lambda c: c.recent_comments(ticket_id))
+        return clean_body(page.comments[-1].text) if page and page.comments else ""
+
+    # --- outbound -------------------------------------------------------------------------------
+
+    def _deliver(self, call: Any) -> DeliveryResult:
+        try:
+            client = self.client
+        except LookupError as exc:
+            return DeliveryResult(ok=False, error=str(exc))
+        result: DeliveryResult = call(client)
+        return result
+
+    def reply(self, reply: OutgoingReply) -> DeliveryResult:
+        ticket: dict[str, Any] = {"comment": {"body": reply.text, "public": True}}
+        if self.settings.reply_status:
+            ticket["status"] = self.settings.reply_status
+        return self._deliver(lambda c: c.update(conversation_id(reply), ticket, "reply"))
+
+    def note(self, reply: OutgoingReply) -> DeliveryResult:
+        ticket = {"comment": {"body": reply.text, "public": False}}
+        return self._deliver(lambda c: c.update(conversation_id(reply), ticket, "note"))
+
+    def escalate(
+        self, reply: OutgoingReply, target: EscalationTarget | None = None
+    ) -> DeliveryResult:
+        target = target or EscalationTarget()
+        group = target.group or self.settings.escalation_group_id
+        tags = list(target.tags) or [self.settings.escalation_tag]
+        tid = conversation_id(reply)
+        ticket: dict[str, Any] = {"comment": {"body": reply.text, "public": False},
+                                  "status": "open"}
+        if group:
+            ticket["group_id"] = int(group) if group.isdigit() else group
+
+        def run(c: ZendeskClient) -> DeliveryResult:
+            tagged = c.add_tags(tid, tags)
+            return tagged if not tagged.ok else c.update(tid, ticket, "escalation")
+
+        return self._deliver(run)
