@@ -20,6 +20,7 @@ from connectors.base import Connector
 BUILTINS = {
     "generic": "connectors.generic.connector:GenericConnector",
     "zendesk": "connectors.zendesk.connector:ZendeskConnector",
+    "freshdesk": "connectors.freshdesk.connector:FreshdeskConnector",
 }
 
 

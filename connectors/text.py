@@ -22,6 +22,7 @@ _QUOTE_CLASSES = ("freshdesk_quote", "gmail_quote", "yahoo_quoted", "moz-cite-pr
                   "ms-outlook-quote")
 _VOID = frozenset({"br", "img", "hr", "meta", "link", "input", "wbr"})
 
+_ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|nbsp|#\d+|#x[0-9a-fA-F]+);")
 _REPLY_HEADER = re.compile(
     r"^\s*(On .{0,300}wrote:|Le .{0,300}a écrit\s?:|Am .{0,300}schrieb .{0,100}:|"
     r"-{2,}\s*Original Message\s*-{2,}|_{5,}|From:\s.+)\s*$",
@@ -76,8 +77,8 @@ def strip_quoted(text: str) -> str:
     """Drop ``>`` lines and everything from a reply header ("On … wrote:") on."""
     kept: list[str] = []
     for line in text.splitlines():
-        if _REPLY_HEADER.match(line):
-            break
+        if _REPLY_HEADER.match(line) and any(k.strip() for k in kept):
+            break  # a header above everything would be the message itself, not a quote
         if line.lstrip().startswith(">"):
             continue
         kept.append(line)
@@ -87,11 +88,14 @@ def strip_quoted(text: str) -> str:
 def clean_body(body: str, *, is_html: bool | None = None) -> str:
     """HTML or plain text to the new message only, whitespace tidied."""
     looks_html = bool(re.search(r"<[a-zA-Z/][^>]*>", body)) if is_html is None else is_html
-    text = html_to_text(body) if looks_html else body
+    if looks_html:
+        text = html_to_text(body)
+    else:  # vendors escape plain text too ("Fish &amp; chips")
+        text = html.unescape(body) if _ENTITY.search(body) else body
     text = strip_quoted(text.replace("\r\n", "\n").replace("\xa0", " "))
     lines = [" ".join(line.split()) for line in text.splitlines()]
     out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
+    for line in lines:  # HTML paragraphs become lines; plain text keeps one blank line
+        if line or (not looks_html and out and out[-1]):
             out.append(line)
     return "\n".join(out).strip()

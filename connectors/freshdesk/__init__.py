@@ -1,0 +1,1 @@
+"""Freshdesk: automation-rule webhooks in (shared token), replies, notes and updates out."""

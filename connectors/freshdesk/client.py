@@ -1,0 +1,76 @@
+"""Freshdesk API v2 calls deskroute makes (API key as the basic-auth user, ``X`` as password)."""
+
+from __future__ import annotations
+
+import html
+import threading
+from typing import Any
+
+import httpx
+
+from connectors.base import DeliveryResult
+from connectors.freshdesk.schemas import ApiTicket, Conversation
+from connectors.freshdesk.settings import FreshdeskSettings
+from connectors.http import VendorClient
+
+NOT_CONFIGURED = ("Freshdesk API not configured: set DESKROUTE_FRESHDESK_DOMAIN (or "
+                  "DESKROUTE_FRESHDESK_BASE_URL) and DESKROUTE_FRESHDESK_API_KEY")
+PAGE = 100
+OPEN = 2
+
+
+def as_html(text: str) -> str:
+    """Plain text as the HTML body Freshdesk expects (escaped, line breaks kept)."""
+    return "<br>".join(html.escape(line) for line in text.splitlines()) or html.escape(text)
+
+
+def _id_of(data: Any) -> str | None:
+    return str(data["id"]) if isinstance(data, dict) and data.get("id") is not None else None
+
+
+class FreshdeskClient:
+    def __init__(self, settings: FreshdeskSettings) -> None:
+        if not (settings.api_url and settings.api_key):
+            raise LookupError(NOT_CONFIGURED)
+        self.http = VendorClient(
+            "freshdesk", settings.api_url,
+            auth=httpx.BasicAuth(settings.api_key.get_secret_value(), "X"),
+            timeout=settings.timeout_seconds, retry=settings.retry_policy(),
+            headers={"accept": "application/json"})
+        self._me: str | None = None
+        self._lock = threading.Lock()
+
+    def ticket(self, ticket_id: str) -> ApiTicket | None:
+        data = self.http.get_json(f"/api/v2/tickets/{ticket_id}", {"include": "requester"})
+        return None if data is None else ApiTicket.model_validate(data)
+
+    def conversations(self, ticket_id: str) -> list[Conversation]:
+        """All of a ticket's conversations, oldest first (Freshdesk pages them)."""
+        found: list[Conversation] = []
+        page = 1
+        while True:
+            data = self.http.get_json(f"/api/v2/tickets/{ticket_id}/conversations",
+                                      {"per_page": PAGE, "page": page}) or []
+            found += [Conversation.model_validate(c) for c in data]
+            if len(data) < PAGE:
+                return found
+            page += 1
+
+    def my_agent_id(self) -> str | None:
+        with self._lock:
+            if self._me is None:
+                data = self.http.get_json("/api/v2/agents/me") or {}
+                self._me = str(data["id"]) if data.get("id") is not None else ""
+            return self._me or None
+
+    def reply(self, ticket_id: str, text: str) -> DeliveryResult:
+        return self.http.deliver("POST", f"/api/v2/tickets/{ticket_id}/reply",
+                                 json={"body": as_html(text)}, what="reply", ref_of=_id_of)
+
+    def note(self, ticket_id: str, text: str) -> DeliveryResult:
+        return self.http.deliver("POST", f"/api/v2/tickets/{ticket_id}/notes",
+                                 json={"body": as_html(text), "private": True}, what="note",
+                                 ref_of=_id_of)
+
+    def update(self, ticket_id: str, fields: dict[str, Any], what: str) -> DeliveryResult:
+        return self.http.deliver("PUT", f"/api/v2/tickets/{ticket_id}", json=fields, what=what)
