@@ -6,7 +6,8 @@ import re
 
 from sqlalchemy.orm import Session
 
-from router.domain import ConversationContext, Route, TicketState
+from router.domain import ConversationContext, OutcomeKind, Route, TicketState
+from router.outcomes import record_outcome
 from router.store import models as m
 from router.store import repo
 
@@ -42,7 +43,7 @@ def context_for(session: Session, ticket: m.Ticket) -> ConversationContext:
 def record_not_helped(session: Session, ticket: m.Ticket, context: ConversationContext) -> bool:
     """A follow-up saying a local answer did not help reopens that answer's ticket.
 
-    The ``reopened`` outcome is what ``deskroute calibrate --from-outcomes`` learns from.
+    The ``not_helpful`` outcome is what ``deskroute calibrate --from-outcomes`` learns from.
     ``context`` is :func:`context_for`'s (a delivered ticket carries no escalation reason, so
     its ``previous_route`` is the route its decision took). Returns True when recorded.
     """
@@ -55,7 +56,7 @@ def record_not_helped(session: Session, ticket: m.Ticket, context: ConversationC
     prev = repo.previous_in_thread(session, ticket)
     if prev is None:
         return False
-    repo.add_outcome(
-        session, prev.id, "reopened", note=f"follow-up ticket {ticket.id} said it did not help"
-    )
+    record_outcome(session, prev.id, OutcomeKind.NOT_HELPFUL, source="follow-up",
+                   note=f"follow-up ticket {ticket.id} said it did not help",
+                   event_id=f"ticket-{ticket.id}")
     return True

@@ -29,6 +29,43 @@ class TicketState(StrEnum):
 TERMINAL_STATES = frozenset({TicketState.DELIVERED, TicketState.ESCALATED, TicketState.FAILED})
 
 
+class OutcomeKind(StrEnum):
+    """What happened after deskroute answered (recorded by ``router.outcomes.record_outcome``).
+
+    Here rather than in ``router.outcomes`` so connectors, which import only this module, can
+    describe the events their channel reports.
+    """
+
+    RESOLVED = "resolved"  # confirmed: the customer or the helpdesk closed it as solved
+    REOPENED = "reopened"  # the customer came back on the same ticket
+    NOT_HELPFUL = "not_helpful"  # "that did not help" (a follow-up, a thumbs-down)
+    AGENT_EDIT = "agent_edit"  # an agent changed the reply (value: share of text changed)
+    AGENT_OVERRIDE = "agent_override"  # an agent discarded the reply and wrote their own
+    HUMAN_ESCALATION = "human_escalation"  # a person took the ticket over after the answer
+    CSAT = "csat"  # satisfaction rating, value on CSAT_SCALE
+
+
+#: Customer satisfaction is recorded on 1 (very unsatisfied) … 5 (very satisfied); connectors
+#: map their channel's scale onto it (a good/bad rating becomes 5/1).
+CSAT_SCALE = (1, 5)
+
+#: Any of these means the automated answer was not good enough as sent: the ticket is not
+#: assumed resolved, and a local answer with one of them does not count as accurate.
+NEGATIVE_OUTCOMES = frozenset({
+    OutcomeKind.REOPENED, OutcomeKind.NOT_HELPFUL, OutcomeKind.AGENT_EDIT,
+    OutcomeKind.AGENT_OVERRIDE, OutcomeKind.HUMAN_ESCALATION,
+})
+
+#: These undo a confirmation: a ticket is *confirmed resolved* only when a ``resolved`` outcome
+#: was recorded after the last of them.
+REOPENING_OUTCOMES = frozenset({OutcomeKind.REOPENED, OutcomeKind.NOT_HELPFUL})
+
+#: A person spent time on an automatically answered ticket (counted as human handling cost).
+HUMAN_WORK_OUTCOMES = frozenset({
+    OutcomeKind.AGENT_EDIT, OutcomeKind.AGENT_OVERRIDE, OutcomeKind.HUMAN_ESCALATION,
+})
+
+
 @dataclass(frozen=True)
 class InboundTicket:
     """A ticket as a connector parsed it, before it is stored."""

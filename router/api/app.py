@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, HTTPException
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.registry import Registry
-from router.api import tickets, webhooks
+from router.api import kb, tickets, webhooks
 from router.api.deps import get_session, require_admin
 from router.settings import APISettings, QueueSettings, StoreSettings
 from router.store.db import get_engine
@@ -58,6 +58,7 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
     app.state.connectors = Registry()  # vendor settings read once, here at the edge
     app.include_router(webhooks.router)
     app.include_router(tickets.router)
+    app.include_router(kb.router)
 
     @app.get("/healthz")
     def healthz(session: Session = Depends(get_session)) -> dict[str, str]:
@@ -65,9 +66,18 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
         return {"status": "ok"}
 
     @app.get("/report", dependencies=[Depends(require_admin)])
-    def report(since: str | None = None, session: Session = Depends(get_session)) -> dict:
-        from router.reports import build_report, parse_since
+    def report(since: str | None = None, until: str | None = None, by: str | None = None,
+               session: Session = Depends(get_session)) -> dict[str, Any]:
+        """The support-ops report (docs/METRICS.md); same figures as `deskroute report --json`."""
+        from router.reports import build_report, make_window
+        from router.reports.facts import SLICES
 
-        return build_report(session, parse_since(since))
+        if by is not None and by not in SLICES:
+            raise HTTPException(status_code=422, detail=f"by: expected one of {', '.join(SLICES)}")
+        try:
+            window = make_window(since, until)
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        return build_report(session, window, by=by)
 
     return app

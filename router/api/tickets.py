@@ -1,64 +1,146 @@
-"""Reading tickets and recording outcomes (resolved, reopened, CSAT, agent edit)."""
+"""Tickets for people and tools: the filtered list, the drill-down, recording outcomes."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import UTC
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy.orm import Session
 
 from router.api.deps import get_session, require_admin
+from router.api.ticket_schemas import (
+    DecisionOut,
+    DeliveryOut,
+    DraftOut,
+    KBRef,
+    OutcomeIn,
+    OutcomeOut,
+    TicketOut,
+    TicketPage,
+    TicketSummary,
+)
+from router.outcomes import OutcomeError, record_outcome
+from router.store import models as m
 from router.store import repo
+from router.store import ticket_queries as tq
 
-router = APIRouter(dependencies=[Depends(require_admin)])
+router = APIRouter(dependencies=[Depends(require_admin)], tags=["tickets"])
 
 
-def ticket_view(session: Session, ticket_id: int) -> dict[str, Any]:
+def _draft(d: m.DraftRow) -> DraftOut:
+    ids = d.meta.get("kb_entry_ids") if isinstance(d.meta, dict) else None
+    return DraftOut(id=d.id, backend=d.backend, model=d.model, text=d.text, accepted=d.accepted,
+                    verifier=d.verifier or {}, prompt_tokens=d.prompt_tokens,
+                    completion_tokens=d.completion_tokens, latency_ms=d.latency_ms,
+                    cost_usd=d.cost_usd, kb_entry_ids=[int(i) for i in ids or []],
+                    meta=d.meta or {}, created_at=d.created_at)
+
+
+def _outcome(o: m.Outcome) -> OutcomeOut:
+    return OutcomeOut(id=o.id, ticket_id=o.ticket_id, kind=o.kind, value=o.value, note=o.note,
+                      source=o.source, created_at=o.created_at)
+
+
+def ticket_view(session: Session, ticket_id: int) -> TicketOut:
+    """Everything about one ticket: decision, reasons, signals, drafts with the verifier's
+    verdict and the approved answers used, deliveries, outcomes and how the report counts it."""
+    from router.reports.ticket import ticket_resolution
+
     t = repo.get_ticket(session, ticket_id)
     if t is None:
         raise HTTPException(status_code=404, detail=f"ticket {ticket_id} not found")
     d = repo.latest_decision(session, t.id)
-    dr = repo.latest_draft(session, t.id)
-    return {
-        "id": t.id, "source": t.source, "external_id": t.external_id, "state": t.state,
-        "reason": t.reason, "subject": t.subject, "body": t.body,
-        "created_at": t.created_at.isoformat(),
-        "decision": None if d is None else {
-            "route": d.route, "intent": d.intent, "confidence": d.confidence,
-            "runner_up": d.runner_up, "reasons": d.reasons, "signals": d.signals,
-            "policy": {"name": d.policy_name, "hash": d.policy_hash},
-            "classifier": d.classifier_version, "latency_ms": d.latency_ms,
-        },
-        "draft": None if dr is None else {
-            "backend": dr.backend, "model": dr.model, "text": dr.text,
-            "accepted": dr.accepted, "verifier": dr.verifier,
-            "prompt_tokens": dr.prompt_tokens, "completion_tokens": dr.completion_tokens,
-            "latency_ms": dr.latency_ms, "cost_usd": dr.cost_usd,
-        },
-        "outcomes": [
-            {"kind": o.kind, "value": o.value, "note": o.note}
-            for o in repo.outcomes_of(session, t.id)
-        ],
-    }
+    drafts = [_draft(x) for x in tq.drafts_of(session, t.id)]
+    accepted = [x for x in drafts if x.accepted]
+    used = accepted[-1].kb_entry_ids if accepted else []
+    return TicketOut(
+        id=t.id, source=t.source, external_id=t.external_id, channel=t.channel, state=t.state,
+        reason=t.reason, requester=t.requester, thread_id=t.thread_id, subject=t.subject,
+        body=t.body, created_at=t.created_at,
+        decision=None if d is None else DecisionOut(
+            route=d.route, intent=d.intent, confidence=d.confidence, runner_up=d.runner_up,
+            reasons=[str(r) for r in d.reasons], signals=list(d.signals),
+            policy={"name": d.policy_name, "hash": d.policy_hash},
+            classifier=d.classifier_version, latency_ms=d.latency_ms),
+        draft=drafts[-1] if drafts else None, drafts=drafts,
+        deliveries=[DeliveryOut(kind=x.kind, connector=x.connector, ok=x.ok,
+                                status_code=x.status_code, error=x.error,
+                                created_at=x.created_at)
+                    for x in tq.deliveries_of(session, t.id)],
+        outcomes=[_outcome(o) for o in tq.outcomes_of(session, t.id)],
+        answered_from=[KBRef(id=e.id, kb=e.kb, question=e.question, answer=e.answer,
+                             intent=e.intent, retired=e.retired_at is not None)
+                       for e in tq.kb_entries(session, used)],
+        resolution=ticket_resolution(session, t.id),  # type: ignore[arg-type]
+    )
 
 
-@router.get("/tickets/{ticket_id}")
-def get_ticket(ticket_id: int, session: Session = Depends(get_session)) -> dict[str, Any]:
+def ticket_filter(state: str | None, route: str | None, intent: str | None,
+                  channel: str | None, q: str | None, since: str | None,
+                  until: str | None) -> tq.TicketFilter:
+    from router.reports.window import parse_when
+
+    try:
+        start, end = parse_when(since, "since"), parse_when(until, "until")
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return tq.TicketFilter(
+        state=state or None, route=route or None, intent=intent or None,
+        channel=channel or None, q=(q or "").strip() or None,
+        since=start.astimezone(UTC) if start else None,
+        until=end.astimezone(UTC) if end else None)
+
+
+def summary(r: tq.TicketRow) -> TicketSummary:
+    text = " ".join(r.body.split())
+    return TicketSummary(id=r.id, source=r.source, external_id=r.external_id,
+                         channel=r.channel, state=r.state, route=r.route, intent=r.intent,
+                         confidence=r.confidence, subject=r.subject,
+                         snippet=text[:160] + ("…" if len(text) > 160 else ""),
+                         reason=r.reason, created_at=r.created_at)
+
+
+@router.get("/tickets", response_model=TicketPage)
+def list_tickets(
+    session: Annotated[Session, Depends(get_session)],
+    state: Annotated[str | None, Query(max_length=16, description="received, decided, "
+                                       "drafted, delivered, escalated, failed")] = None,
+    route: Annotated[str | None, Query(max_length=16, description="slm, llm or human")] = None,
+    intent: Annotated[str | None, Query(max_length=128)] = None,
+    channel: Annotated[str | None, Query(max_length=32)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Words to find in the "
+                                   "subject, body, external id or requester.")] = None,
+    since: Annotated[str | None, Query(max_length=40, description="7d, 24h or ISO")] = None,
+    until: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TicketPage:
+    """Tickets newest first, filtered; ``total`` counts every match, ``items`` is one page."""
+    flt = ticket_filter(state, route, intent, channel, q, since, until)
+    total, rows = tq.list_tickets(session, flt, limit=limit, offset=offset)
+    return TicketPage(total=total, limit=limit, offset=offset, items=[summary(r) for r in rows])
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketOut,
+            responses={404: {"description": "No such ticket"}})
+def get_ticket(ticket_id: int, session: Annotated[Session, Depends(get_session)]) -> TicketOut:
     return ticket_view(session, ticket_id)
 
 
-class OutcomeIn(BaseModel):
-    kind: Literal["resolved", "reopened", "csat", "agent_edit"]
-    value: float | None = Field(default=None, description="CSAT score, edit distance, ...")
-    note: str | None = Field(default=None, max_length=5000)
-
-
-@router.post("/tickets/{ticket_id}/outcomes", status_code=201)
+@router.post("/tickets/{ticket_id}/outcomes", status_code=201, response_model=OutcomeOut,
+             responses={404: {"description": "No such ticket"},
+                        422: {"description": "Unknown kind or a value off its scale"}})
 def add_outcome(ticket_id: int, outcome: OutcomeIn,
-                session: Session = Depends(get_session)) -> dict[str, Any]:
+                session: Annotated[Session, Depends(get_session)]) -> OutcomeOut:
+    """Record what happened after the answer: resolved, reopened, not_helpful, agent_edit,
+    agent_override, human_escalation, or csat (value 1-5)."""
     if repo.get_ticket(session, ticket_id) is None:
         raise HTTPException(status_code=404, detail=f"ticket {ticket_id} not found")
-    row = repo.add_outcome(session, ticket_id, outcome.kind, outcome.value, outcome.note)
+    try:
+        row = record_outcome(session, ticket_id, outcome.kind.value, outcome.value,
+                             outcome.note, source="api", event_id=outcome.event_id)
+    except OutcomeError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
     session.commit()
-    return {"id": row.id, "ticket_id": ticket_id, "kind": row.kind}
+    return _outcome(row)

@@ -10,7 +10,8 @@ from pathlib import Path
 import typer
 from rich.progress import Progress
 
-from router.cli.output import console, emit_json, err_console, fail, report_tables
+from router.cli.output import console, emit_json, err_console, fail
+from router.cli.report_view import report_tables
 from router.settings import DATA_DIR
 
 DEMO_TICKETS = DATA_DIR / "demo_tickets.jsonl"

@@ -10,7 +10,15 @@ from typing import Any
 
 import typer
 
-from router.cli import answer_cmds, db_cmds, delivery_cmds, demo_cmd, doctor_cmd, run_cmds
+from router.cli import (
+    answer_cmds,
+    db_cmds,
+    delivery_cmds,
+    demo_cmd,
+    doctor_cmd,
+    report_cmds,
+    run_cmds,
+)
 from router.cli.errors import user_errors
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -60,7 +68,7 @@ app.command("worker")(run_cmds.worker)
 app.command("relay")(run_cmds.relay)
 app.command("route")(answer_cmds.route)
 app.command("answer")(answer_cmds.answer)
-app.command("report")(run_cmds.report)
+app.command("report")(report_cmds.report)
 
 
 def _mount_modules() -> None:

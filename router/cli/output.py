@@ -42,16 +42,3 @@ def _fmt(v: Any) -> str:
     if isinstance(v, dict):
         return ", ".join(f"{k}={_fmt(x)}" for k, x in v.items()) or "-"
     return "-" if v is None else str(v)
-
-
-def report_tables(report: dict[str, Any]) -> list[Table]:
-    head = {k: report[k] for k in ("tickets", "finished", "pending", "by_route", "answered_by",
-                                   "deflection_rate", "local_rate", "total_cost_usd",
-                                   "resolved", "cost_per_resolved_usd", "csat_mean")}
-    routes = Table(title="Per route", title_justify="left")
-    for col in ("route", "tickets", "mean latency ms", "mean decision ms", "tokens", "cost USD"):
-        routes.add_column(col, justify="right" if col != "route" else "left")
-    for name, r in report["routes"].items():
-        routes.add_row(name, str(r["tickets"]), f"{r['mean_latency_ms']:.1f}",
-                       f"{r['mean_decision_ms']:.1f}", str(r["tokens"]), f"{r['cost_usd']:.6f}")
-    return [kv_table("deskroute report", head), routes]

@@ -1,4 +1,4 @@
-"""Long-running processes (serve, worker, relay) and the report."""
+"""Long-running processes: serve, worker, relay."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 
 import typer
 
-from router.cli.output import console, emit_json, err_console, fail, report_tables
+from router.cli.output import console, err_console, fail
 from router.settings import APISettings, ModelSettings, QueueSettings, StoreSettings
 
 
@@ -80,28 +80,3 @@ def relay(every: float = typer.Option(1.0, help="Seconds between passes.")) -> N
     while True:
         relay_once(app)
         time.sleep(every)
-
-
-def report(
-    since: str | None = typer.Option(None, help="Window: 7d, 24h, 30m or an ISO date."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
-    database_url: str | None = typer.Option(None, help="Override DESKROUTE_DATABASE_URL."),
-) -> None:
-    """Deflection, routes, latency, tokens and cost per route, from the store."""
-    from router.reports import build_report, parse_since
-    from router.store.db import unit_of_work
-    from router.store.migrate import ensure_ready
-
-    try:
-        window = parse_since(since)
-    except ValueError as exc:
-        fail(str(exc))
-    url = database_url or StoreSettings().database_url
-    ensure_ready(url)
-    with unit_of_work(url) as session:
-        data = build_report(session, window)
-    if json_out:
-        emit_json(data)
-    else:
-        for t in report_tables(data):
-            console.print(t)

@@ -50,9 +50,9 @@ class IndexedEntry:
 
 
 def load_entries(session: Session, kb: str | None = None) -> list[IndexedEntry]:
-    """All entries of ``kb`` (every KB when None), ordered by id."""
+    """All live entries of ``kb`` (every KB when None), ordered by id; retired ones never."""
     stmt = select(KBEntry.id, KBEntry.question, KBEntry.answer, KBEntry.intent,
-                  KBEntry.content_hash).order_by(KBEntry.id)
+                  KBEntry.content_hash).where(KBEntry.retired_at.is_(None)).order_by(KBEntry.id)
     if kb is not None:
         stmt = stmt.where(KBEntry.kb == kb)
     return [IndexedEntry(*row) for row in session.execute(stmt)]
@@ -60,7 +60,8 @@ def load_entries(session: Session, kb: str | None = None) -> list[IndexedEntry]:
 
 def fingerprint(session: Session, kb: str | None = None) -> str:
     """Cheap identity of the KB's current content, for staleness checks."""
-    stmt = select(KBEntry.id, KBEntry.content_hash).order_by(KBEntry.id)
+    stmt = (select(KBEntry.id, KBEntry.content_hash).where(KBEntry.retired_at.is_(None))
+            .order_by(KBEntry.id))
     if kb is not None:
         stmt = stmt.where(KBEntry.kb == kb)
     return entries_fingerprint((int(i), str(h)) for i, h in session.execute(stmt))

@@ -6,7 +6,7 @@ what the pipeline would send.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from router.backends.base import BackendError
 from router.backends.prompts import build_messages, canary, system_prompt
@@ -28,7 +28,10 @@ def answer_local(services: Services, text: str, intent: str | None) -> Answer:
 
     res = grounded_answer(text, intent=intent, kb=services.kb, mode=_kb_mode(),
                           backend=services.slm())
-    return Answer(res.draft, res.verdict, [p.answer for p in res.passages])
+    # which approved answers the reply was built on: the ticket view and the report show it
+    used = [p.entry_id for p in (res.passages[:1] if res.mode == "template" else res.passages)]
+    draft = replace(res.draft, meta={**res.draft.meta, "kb_entry_ids": used})
+    return Answer(draft, res.verdict, [p.answer for p in res.passages])
 
 
 def answer_hosted(services: Services, text: str, intent: str | None) -> Answer:
@@ -40,9 +43,11 @@ def answer_hosted(services: Services, text: str, intent: str | None) -> Answer:
     if llm is None:
         raise BackendError("no hosted LLM configured (DESKROUTE_LLM_MODEL is empty)")
     passages: list[str] = []
+    entry_ids: list[int] = []
     kb = services.kb
     if kb is not None:
-        passages = [p.answer for p in kb.retrieve(text, intent)]
+        found = kb.retrieve(text, intent)
+        passages, entry_ids = [p.answer for p in found], [p.entry_id for p in found]
     red = redact(text)
     redacted_passages = [redact(p).text for p in passages] if passages else []
     draft = llm.generate(build_messages(red.text, redacted_passages))
@@ -51,7 +56,7 @@ def answer_hosted(services: Services, text: str, intent: str | None) -> Answer:
         backend=draft.backend, model=draft.model, text=restored,
         prompt_tokens=draft.prompt_tokens, completion_tokens=draft.completion_tokens,
         latency_ms=draft.latency_ms, cost_usd=draft.cost_usd,
-        meta={**draft.meta, "redactions": dict(red.counts)},
+        meta={**draft.meta, "redactions": dict(red.counts), "kb_entry_ids": entry_ids},
     )
     # Grounding is not required of the hosted leg (it exists for what the KB does not cover);
     # the safety checks are: no invented entities, promises, leaks or foreign links.

@@ -44,7 +44,9 @@ class Ticket(Base):
     state: Mapped[str] = mapped_column(String(16), default="received", index=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # indexed: reports and the ticket list select a time window
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 index=True)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
@@ -111,15 +113,20 @@ class DeliveryAttempt(Base):
 
 
 class Outcome(Base):
-    """Later facts about a ticket: resolved, reopened, CSAT, agent edit."""
+    """Later facts about a ticket (kinds in ``router.outcomes``), written by record_outcome."""
 
     __tablename__ = "outcomes"
+    __table_args__ = (UniqueConstraint("source", "event_id", name="uq_outcomes_source_event"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # who reported it (api, a connector name, follow-up) and the channel's own event id, so a
+    # redelivered event is stored once
+    source: Mapped[str] = mapped_column(String(32), default="api", server_default="api")
+    event_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -156,3 +163,6 @@ class KBEntry(Base):
     category: Mapped[str | None] = mapped_column(String(128), nullable=True)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # a retired answer stays for the tickets that were answered with it, but is never retrieved
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -9,7 +9,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from router.domain import Decision, Draft, InboundTicket, TicketState, Verdict
+from router.domain import (
+    NEGATIVE_OUTCOMES,
+    Decision,
+    Draft,
+    InboundTicket,
+    TicketState,
+    Verdict,
+)
 from router.store import models as m
 from router.store.models import utcnow
 
@@ -185,23 +192,36 @@ def failed_deliveries(session: Session, limit: int = 200) -> list[m.Ticket]:
 
 
 def add_outcome(
-    session: Session, ticket_id: int, kind: str, value: float | None = None, note: str | None = None
+    session: Session, ticket_id: int, kind: str, value: float | None = None,
+    note: str | None = None, *, source: str = "api", event_id: str | None = None,
 ) -> m.Outcome:
-    row = m.Outcome(ticket_id=ticket_id, kind=kind, value=value, note=note)
-    session.add(row)
-    session.flush()
+    """Insert-or-ignore on (source, event_id); call ``router.outcomes.record_outcome``, which
+    validates the kind and value first."""
+    if event_id is not None:
+        seen = outcome_by_event(session, source, event_id)
+        if seen is not None:
+            return seen
+    row = m.Outcome(ticket_id=ticket_id, kind=kind, value=value, note=note, source=source,
+                    event_id=event_id)
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # the same event delivered twice at once: the other one won
+        seen = outcome_by_event(session, source, event_id or "")
+        if seen is None:
+            raise
+        return seen
     return row
 
 
-def outcomes_of(session: Session, ticket_id: int) -> list[m.Outcome]:
-    return list(
-        session.scalars(
-            select(m.Outcome).where(m.Outcome.ticket_id == ticket_id).order_by(m.Outcome.id)
-        )
+def outcome_by_event(session: Session, source: str, event_id: str) -> m.Outcome | None:
+    return session.scalar(
+        select(m.Outcome).where(m.Outcome.source == source, m.Outcome.event_id == event_id)
     )
 
 
-UNSAFE_OUTCOMES = ("reopened", "agent_edit")
+UNSAFE_OUTCOMES = tuple(sorted(k.value for k in NEGATIVE_OUTCOMES))
 LOCAL_BACKENDS = ("slm", "template")
 
 
@@ -210,10 +230,11 @@ def local_answer_outcomes(
 ) -> list[tuple[float, str, bool]]:
     """``(confidence, intent, safe)`` for tickets answered locally that have a known outcome.
 
-    Safe = marked ``resolved`` and never reopened or edited by an agent; unsafe = reopened
-    (a follow-up saying the answer did not help counts) or edited. Tickets without either are
-    left out: nobody knows yet. Only each ticket's latest decision counts, and with
-    ``classifier_versions`` only decisions made by those versions.
+    Safe = marked ``resolved`` and no negative outcome; unsafe = any of
+    ``router.domain.NEGATIVE_OUTCOMES`` (reopened, not helpful, edited or overridden by an
+    agent, later taken over by a person) — the same definition the report uses. Tickets
+    without either are left out: nobody knows yet. Only each ticket's latest decision counts,
+    and with ``classifier_versions`` only decisions made by those versions.
     """
     latest = (
         select(m.Decision.ticket_id, func.max(m.Decision.id).label("decision_id"))

@@ -143,5 +143,5 @@ def test_follow_up_saying_a_local_answer_did_not_help_escalates_and_reopens_it(
     assert second["decision"]["route"] != "slm", second["decision"]
     with TestClient(create_app(database_url=sqlite_url, embedded_worker=False)) as client:
         reopened = client.get(f"/tickets/{first['id']}").json()["outcomes"]
-    assert [o["kind"] for o in reopened] == ["reopened"]
+    assert [o["kind"] for o in reopened] == ["not_helpful"]
     assert f"follow-up ticket {second['id']}" in reopened[0]["note"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from router.domain import Decision, Draft, InboundTicket, Route, TicketState, Verdict
+from router.outcomes import record_outcome
 from router.reports import build_report, parse_since
 from router.store import repo
 from router.store.db import unit_of_work
@@ -44,22 +45,23 @@ def _finish(s, ext: str, route: Route, state: TicketState, cost: float, backend:
     return t.id
 
 
-def test_report_counts_routes_deflection_and_cost(sqlite_url: str) -> None:
+def test_report_counts_routes_deflection_and_tokens(sqlite_url: str) -> None:
     with unit_of_work(sqlite_url) as s:
         a = _finish(s, "1", Route.SLM, TicketState.DELIVERED, 0.0, "slm")
         _finish(s, "2", Route.LLM, TicketState.DELIVERED, 0.002, "llm")
         _finish(s, "3", Route.HUMAN, TicketState.ESCALATED, 0.0, "slm")
         repo.insert_ticket(s, _ticket("4"))  # still pending
-        repo.add_outcome(s, a, "resolved")
+        record_outcome(s, a, "resolved")
     with unit_of_work(sqlite_url) as s:
         r = build_report(s)
     assert r["tickets"] == 4 and r["finished"] == 3 and r["pending"] == 1
-    assert r["by_route"] == {"slm": 1, "llm": 1, "human": 1}
+    assert r["by_route"] == {"slm": 1, "llm": 1, "human": 1, "undecided": 1}
     assert r["answered_by"] == {"slm": 1, "llm": 1, "human": 1}
     assert r["deflection_rate"] == round(2 / 3, 4)
-    assert r["routes"]["llm"]["cost_usd"] == 0.002
-    assert r["routes"]["slm"]["tokens"] == 30
-    assert r["resolved"] == 1 and r["cost_per_resolved_usd"] == 0.002
+    assert r["routes"]["llm"]["hosted_tokens"] == {"prompt": 10, "completion": 20}
+    assert r["resolved_confirmed"] == 1
+    # model "m" is not in litellm's price map: priced at $0 and said so
+    assert r["cost_usd"]["hosted"] == 0.0 and any("'m'" in w for w in r["warnings"])
 
 
 def test_parse_since_accepts_relative_and_iso() -> None:

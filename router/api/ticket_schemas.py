@@ -1,0 +1,156 @@
+"""Typed request and response bodies of the ticket, outcome and knowledge-base endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from router.domain import CSAT_SCALE, OutcomeKind
+
+
+class OutcomeIn(BaseModel):
+    kind: OutcomeKind = Field(description="What happened (docs/METRICS.md defines each kind).")
+    value: float | None = Field(
+        default=None,
+        description=f"csat: {CSAT_SCALE[0]} (very unsatisfied) to {CSAT_SCALE[1]} (very "
+        "satisfied), required; agent_edit: share of the reply changed, 0..1, optional; "
+        "other kinds take none.")
+    note: str | None = Field(default=None, max_length=5000)
+    event_id: str | None = Field(
+        default=None, max_length=255,
+        description="Your own id for this event: sending it again records nothing new.")
+
+
+class OutcomeOut(BaseModel):
+    id: int
+    ticket_id: int
+    kind: str
+    value: float | None
+    note: str | None
+    source: str
+    created_at: datetime
+
+
+class DecisionOut(BaseModel):
+    route: str
+    intent: str
+    confidence: float
+    runner_up: str | None
+    reasons: list[str]
+    signals: list[dict[str, Any]]
+    policy: dict[str, str]
+    classifier: str
+    latency_ms: float
+
+
+class KBRef(BaseModel):
+    id: int
+    kb: str
+    question: str
+    answer: str
+    intent: str | None
+    retired: bool
+
+
+class DraftOut(BaseModel):
+    id: int
+    backend: str
+    model: str
+    text: str
+    accepted: bool | None
+    verifier: dict[str, Any]
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: float
+    cost_usd: float
+    kb_entry_ids: list[int] = Field(
+        default_factory=list, description="Approved answers this draft was built on.")
+    meta: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+
+
+class DeliveryOut(BaseModel):
+    kind: str
+    connector: str
+    ok: bool
+    status_code: int | None
+    error: str | None
+    created_at: datetime
+
+
+class TicketOut(BaseModel):
+    id: int
+    source: str
+    external_id: str
+    channel: str
+    state: str
+    reason: str | None
+    requester: str | None
+    thread_id: str | None
+    subject: str
+    body: str
+    created_at: datetime
+    decision: DecisionOut | None
+    draft: DraftOut | None = Field(description="The latest draft (all of them in drafts).")
+    drafts: list[DraftOut]
+    deliveries: list[DeliveryOut]
+    outcomes: list[OutcomeOut]
+    answered_from: list[KBRef] = Field(
+        description="Approved answers the delivered (or latest accepted) reply was built on.")
+    resolution: Literal["confirmed", "assumed", "negative", "open", "escalated", "pending"]
+
+
+class TicketSummary(BaseModel):
+    id: int
+    source: str
+    external_id: str
+    channel: str
+    state: str
+    route: str | None
+    intent: str | None
+    confidence: float | None
+    subject: str
+    snippet: str
+    reason: str | None
+    created_at: datetime
+
+
+class TicketPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[TicketSummary]
+
+
+class KBEntryOut(BaseModel):
+    id: int
+    kb: str
+    source: str
+    ref: str
+    title: str
+    question: str
+    answer: str
+    intent: str | None
+    category: str | None
+    created_at: datetime
+    updated_at: datetime | None
+    retired_at: datetime | None
+
+
+class KBPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[KBEntryOut]
+
+
+class KBEntryPatch(BaseModel):
+    """Fields to change; the others stay as they are."""
+
+    model_config = {"extra": "forbid"}
+    title: str | None = Field(default=None, max_length=500)
+    question: str | None = Field(default=None, max_length=5000)
+    answer: str | None = Field(default=None, min_length=1, max_length=20000)
+    intent: str | None = Field(default=None, max_length=128)

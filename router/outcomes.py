@@ -1,0 +1,64 @@
+"""Recording what happened to a ticket after deskroute answered it.
+
+Outcomes come from three places: ``POST /tickets/{id}/outcomes`` (support tools, agents),
+connector events (a helpdesk reports a status change or a satisfaction rating) and the
+pipeline itself (a follow-up in the same thread says the answer did not help). All of them go
+through :func:`record_outcome`, so a kind, the CSAT scale or a redelivered event means the same
+thing whoever reported it. The kinds and their meaning (``OutcomeKind``, ``CSAT_SCALE``,
+``NEGATIVE_OUTCOMES``) live in ``router.domain``; docs/METRICS.md explains how the report reads
+them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from router.domain import CSAT_SCALE, OutcomeKind
+from router.store import models as m
+from router.store import repo
+
+
+class OutcomeError(ValueError):
+    """A bad outcome (unknown kind, value off the scale, unknown ticket): a 4xx, never a row."""
+
+
+def validate_outcome(kind: str, value: float | None) -> OutcomeKind:
+    """The kind as an enum, after checking that ``value`` fits it."""
+    try:
+        k = OutcomeKind(kind)
+    except ValueError:
+        known = ", ".join(x.value for x in OutcomeKind)
+        raise OutcomeError(f"unknown outcome kind {kind!r}; expected one of {known}") from None
+    lo, hi = CSAT_SCALE
+    if k is OutcomeKind.CSAT:
+        if value is None or not lo <= value <= hi:
+            raise OutcomeError(f"csat needs a value from {lo} to {hi} (got {value})")
+    elif k is OutcomeKind.AGENT_EDIT:
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise OutcomeError(f"agent_edit value is the share of text changed, 0..1 (got {value})")
+    elif value is not None:
+        raise OutcomeError(f"{k.value} takes no value (got {value})")
+    return k
+
+
+def record_outcome(
+    session: Session,
+    ticket_id: int,
+    kind: str,
+    value: float | None = None,
+    note: str | None = None,
+    source: str = "api",
+    event_id: str | None = None,
+) -> m.Outcome:
+    """Store one outcome for a ticket (flushes; the caller's boundary commits).
+
+    ``source`` says who reported it (``api``, a connector name, ``follow-up``). With
+    ``event_id`` (the channel's own event or rating id) a redelivered event returns the row
+    stored the first time instead of counting twice. Raises :class:`OutcomeError` for an
+    unknown ticket, an unknown kind or a value the kind does not allow.
+    """
+    k = validate_outcome(kind, value)
+    if repo.get_ticket(session, ticket_id) is None:
+        raise OutcomeError(f"ticket {ticket_id} not found")
+    return repo.add_outcome(session, ticket_id, k.value, value, note, source=source,
+                            event_id=event_id)

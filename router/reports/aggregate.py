@@ -1,0 +1,113 @@
+"""The report's SQL: one grouped aggregate over the ticket facts, and nearest-rank percentiles.
+
+Counts and sums are additive, so the database groups by (route, intent[, slice]) once and
+Python adds the groups up into totals, per-route, per-intent and per-slice figures. Only
+percentiles are not additive; they come from one window-function query per partitioning
+(``row_number``/``count`` work the same on SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Subquery, and_, case, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from router.reports.reasons import reason_counts
+
+#: additive columns summed per group (names are also the keys of ``Counts.values``)
+SUMS = (
+    "finished", "deflected", "escalated", "answered_local", "answered_hosted",
+    "answered_template", "llm_used",
+    "confirmed", "assumed", "automated_resolution", "local_settled", "local_accurate",
+    "human_handled", "negative", "reopened", "not_helpful", "edited", "overridden",
+    "escalated_later", "llm_calls", "llm_prompt_tokens", "llm_completion_tokens", "hosted_cost",
+    "local_ms",
+)
+
+
+@dataclass
+class Counts:
+    """Additive figures of a group of tickets."""
+
+    values: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def add(self, other: Counts) -> None:
+        for k, v in other.values.items():
+            self.values[k] += v
+
+    def __getitem__(self, key: str) -> float:
+        return self.values.get(key, 0.0)
+
+
+@dataclass(frozen=True)
+class Group:
+    route: str
+    intent: str
+    slice: str | None
+    counts: Counts
+
+
+def grouped_counts(session: Session, facts: Subquery, with_slice: bool) -> list[Group]:
+    f = facts.c
+    keys: list[ColumnElement] = [f.route, f.intent] + ([f.slice] if with_slice else [])
+    unsent = and_(f.llm_calls == 0, f.finished == 1)  # finished without the hosted model
+    cols: list[ColumnElement] = [
+        func.count().label("tickets"),
+        *(func.sum(f[name]).label(name) for name in SUMS),
+        func.sum(func.coalesce(f.decision_ms, 0.0)).label("decision_ms"),
+        func.sum(case((f.decision_ms.is_not(None), 1), else_=0)).label("decided"),
+        # text of finished tickets that never reached the hosted model: its prompt is estimated
+        func.sum(case((unsent, f.text_chars), else_=0)).label("unsent_chars"),
+        func.sum(case((unsent, 1), else_=0)).label("unsent"),
+        func.sum(case((f.csat.is_not(None), f.csat), else_=0.0)).label("csat_sum"),
+        func.sum(case((f.csat.is_not(None), 1), else_=0)).label("csat_n"),
+        *reason_counts(f.reason, f.escalated),
+    ]
+    groups = []
+    for row in session.execute(select(*keys, *cols).group_by(*keys)):
+        data = row._mapping
+        counts = Counts()
+        for name, value in data.items():
+            if name not in ("route", "intent", "slice"):
+                counts.values[name] = float(value or 0)
+        groups.append(Group(str(data["route"]), str(data["intent"]),
+                            None if not with_slice else str(data["slice"]), counts))
+    return groups
+
+
+def total(groups: Iterable[Group], key: str | None = None) -> dict[str, Counts]:
+    """Sum groups by one of their keys (``route``, ``intent``, ``slice``) or all together."""
+    out: dict[str, Counts] = defaultdict(Counts)
+    for g in groups:
+        out["all" if key is None else str(getattr(g, key))].add(g.counts)
+    return dict(out)
+
+
+def percentiles(session: Session, facts: Subquery, value: str, by: str | None,
+                qs: tuple[int, ...] = (50, 95)) -> dict[str, dict[str, Any]]:
+    """Nearest-rank percentiles of ``value`` per ``by`` group: the value at rank ⌈q·n/100⌉."""
+    f = facts.c
+    v = f[value]
+    part = [f[by]] if by else []
+    ranked = select(
+        (f[by] if by else literal_column("'all'")).label("k"),
+        v.label("v"),
+        func.row_number().over(partition_by=part or None, order_by=v).label("rn"),
+        func.count().over(partition_by=part or None).label("n"),
+    ).where(v.is_not(None)).subquery("ranked")
+    r = ranked.c
+    cols = [func.max(case((r.rn == (r.n * q + 99) // 100, r.v), else_=None)).label(f"p{q}")
+            for q in qs]
+    out: dict[str, dict[str, Any]] = {}
+    for row in session.execute(select(r.k, func.max(r.n).label("n"), *cols).group_by(r.k)):
+        d = row._mapping
+        out[str(d["k"])] = {"n": int(d["n"]), **{f"p{q}": _ms(d[f"p{q}"]) for q in qs}}
+    return out
+
+
+def _ms(x: Any) -> float | None:
+    return None if x is None else round(float(x), 1)

@@ -1,0 +1,204 @@
+"""One row per ticket with everything the metrics need — as a SQL subquery, never loaded.
+
+Every metric in the report is a sum, a count or a percentile over these rows, so the database
+does the work whatever the number of tickets (``bench/bench_report.py``). The definitions
+match docs/METRICS.md; the outcome kinds and what counts as negative come from
+``router.domain`` (the same ones calibration uses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, literal, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+
+from router.domain import (
+    HUMAN_WORK_OUTCOMES,
+    NEGATIVE_OUTCOMES,
+    REOPENING_OUTCOMES,
+    TERMINAL_STATES,
+    OutcomeKind,
+    TicketState,
+)
+from router.pricing import Price
+from router.reports.window import Window
+from router.store import models as m
+
+LOCAL_BACKENDS = ("slm", "template")
+HOSTED_BACKEND = "llm"
+FINISHED = tuple(s.value for s in TERMINAL_STATES)
+ESCALATED = (TicketState.ESCALATED.value, TicketState.FAILED.value)
+Col = ColumnElement[Any] | InstrumentedAttribute[Any]
+SLICES = ("intent", "channel", "route", "day", "week", "policy", "classifier")
+
+
+def dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def utc(value: datetime) -> datetime:
+    """Bound datetimes in UTC: SQLite stores the wall-clock fields as they are given."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def ms_between(start: Col, end: Col, name: str) -> ColumnElement[Any]:
+    if name == "postgresql":
+        return func.extract("epoch", end - start) * 1000.0
+    return (func.julianday(end) - func.julianday(start)) * 86_400_000.0
+
+
+def day_of(col: Col, name: str, week: bool = False) -> ColumnElement[Any]:
+    """The UTC day (or the Monday of its ISO week) as ``YYYY-MM-DD``."""
+    if name == "postgresql":
+        at_utc = func.timezone("UTC", col)
+        return func.to_char(func.date_trunc("week" if week else "day", at_utc), "YYYY-MM-DD")
+    if week:
+        return func.date(col, "weekday 0", "-6 days")
+    return func.date(col)
+
+
+def hosted_models(session: Session, window: Window) -> list[str]:
+    """Hosted models that drafted answers for tickets in the window (to price each one)."""
+    q = (select(m.DraftRow.model).join(m.Ticket, m.Ticket.id == m.DraftRow.ticket_id)
+         .where(m.DraftRow.backend == HOSTED_BACKEND).distinct())
+    return sorted(str(x) for x in session.scalars(in_window(q, window)))
+
+
+def in_window(q: Select, window: Window) -> Select:
+    if window.since is not None:
+        q = q.where(m.Ticket.created_at >= utc(window.since))
+    if window.until is not None:
+        q = q.where(m.Ticket.created_at < utc(window.until))
+    return q
+
+
+def ticket_facts(session: Session, window: Window, prices: Mapping[str, Price],
+                 quiet: timedelta, slice_by: str | None = None,
+                 ticket_id: int | None = None) -> Subquery:
+    """The per-ticket fact rows for tickets created in ``window`` (or just ``ticket_id``)."""
+    name = dialect(session)
+    T, D, DR, OC, DA = m.Ticket, m.Decision, m.DraftRow, m.Outcome, m.DeliveryAttempt
+
+    latest = (select(D.ticket_id, func.max(D.id).label("decision_id"))
+              .group_by(D.ticket_id).subquery("latest_decision"))
+    local = DR.backend.in_(LOCAL_BACKENDS)
+    hosted = DR.backend == HOSTED_BACKEND
+    cost_cases = [(and_(hosted, DR.model == mdl),
+                   DR.prompt_tokens * p.input_per_token + DR.completion_tokens * p.output_per_token)
+                  for mdl, p in prices.items() if p.known]
+    hosted_cost = case(*cost_cases, else_=0.0) if cost_cases else literal(0.0)
+    drafts = (select(
+        DR.ticket_id,
+        func.sum(case((local, DR.latency_ms), else_=0.0)).label("local_ms"),
+        func.sum(case((hosted, 1), else_=0)).label("llm_calls"),
+        func.sum(case((hosted, DR.prompt_tokens), else_=0)).label("llm_prompt_tokens"),
+        func.sum(case((hosted, DR.completion_tokens), else_=0)).label("llm_completion_tokens"),
+        func.sum(hosted_cost).label("hosted_cost"),
+        func.max(case((DR.accepted.is_(True), DR.id), else_=None)).label("accepted_id"),
+    ).group_by(DR.ticket_id).subquery("draft_agg"))
+    final = aliased(DR, name="final_draft")
+
+    def kind_flag(kinds: frozenset[OutcomeKind] | tuple[OutcomeKind, ...]) -> ColumnElement:
+        return func.max(case((OC.kind.in_([k.value for k in kinds]), 1), else_=0))
+
+    outcomes = (select(
+        OC.ticket_id,
+        func.max(case((OC.kind == OutcomeKind.RESOLVED.value, OC.id), else_=None))
+        .label("resolved_id"),
+        func.max(case((OC.kind.in_([k.value for k in REOPENING_OUTCOMES]), OC.id), else_=None))
+        .label("reopening_id"),
+        func.max(case((OC.kind == OutcomeKind.CSAT.value, OC.id), else_=None)).label("csat_id"),
+        kind_flag(NEGATIVE_OUTCOMES).label("negative"),
+        kind_flag(HUMAN_WORK_OUTCOMES).label("human_work"),
+        kind_flag((OutcomeKind.REOPENED,)).label("reopened"),
+        kind_flag((OutcomeKind.NOT_HELPFUL,)).label("not_helpful"),
+        kind_flag((OutcomeKind.AGENT_EDIT,)).label("edited"),
+        kind_flag((OutcomeKind.AGENT_OVERRIDE,)).label("overridden"),
+        kind_flag((OutcomeKind.HUMAN_ESCALATION,)).label("escalated_later"),
+    ).group_by(OC.ticket_id).subquery("outcome_agg"))
+    csat = aliased(OC, name="csat_row")
+    delivered = (select(DA.ticket_id, func.min(DA.created_at).label("finished_at"))
+                 .where(DA.ok.is_(True)).group_by(DA.ticket_id).subquery("first_delivery"))
+
+    cutoff = utc(window.as_of() - quiet)
+    is_delivered = T.state == TicketState.DELIVERED.value
+    answered_local = and_(is_delivered, final.backend.in_(LOCAL_BACKENDS))
+    confirmed = and_(outcomes.c.resolved_id.is_not(None),
+                     or_(outcomes.c.reopening_id.is_(None),
+                         outcomes.c.resolved_id > outcomes.c.reopening_id))
+    negative = func.coalesce(outcomes.c.negative, 0) == 1
+    quiet_passed = and_(delivered.c.finished_at.is_not(None), delivered.c.finished_at <= cutoff)
+    assumed = and_(is_delivered, ~confirmed, ~negative, quiet_passed)
+    escalated = T.state.in_(ESCALATED)
+
+    def flag(cond: ColumnElement) -> ColumnElement:
+        return case((cond, 1), else_=0)
+
+    route = func.coalesce(D.route, "undecided")
+    intent = func.coalesce(D.intent, "(undecided)")
+    cols: list[ColumnElement] = [
+        T.id.label("ticket_id"), T.created_at.label("created_at"), T.state.label("state"),
+        T.reason.label("reason"), route.label("route"), intent.label("intent"),
+        D.latency_ms.label("decision_ms"),
+        func.coalesce(drafts.c.local_ms, 0.0).label("local_ms"),
+        func.coalesce(drafts.c.llm_calls, 0).label("llm_calls"),
+        func.coalesce(drafts.c.llm_prompt_tokens, 0).label("llm_prompt_tokens"),
+        func.coalesce(drafts.c.llm_completion_tokens, 0).label("llm_completion_tokens"),
+        func.coalesce(drafts.c.hosted_cost, 0.0).label("hosted_cost"),
+        final.backend.label("answered_by"),
+        delivered.c.finished_at.label("finished_at"),
+        ms_between(T.created_at, delivered.c.finished_at, name).label("e2e_ms"),
+        (func.length(T.subject) + func.length(T.body)).label("text_chars"),
+        flag(T.state.in_(FINISHED)).label("finished"),
+        flag(is_delivered).label("deflected"),
+        flag(escalated).label("escalated"),
+        flag(answered_local).label("answered_local"),
+        flag(and_(is_delivered, final.backend == HOSTED_BACKEND)).label("answered_hosted"),
+        flag(and_(is_delivered, final.backend == "template")).label("answered_template"),
+        flag(func.coalesce(drafts.c.llm_calls, 0) > 0).label("llm_used"),
+        flag(confirmed).label("confirmed"),
+        flag(assumed).label("assumed"),
+        flag(and_(answered_local, or_(confirmed, negative, quiet_passed))).label("local_settled"),
+        flag(and_(answered_local, ~negative, or_(confirmed, quiet_passed))).label("local_accurate"),
+        flag(and_(is_delivered, or_(confirmed, assumed), func.coalesce(outcomes.c.human_work, 0)
+                  == 0)).label("automated_resolution"),
+        flag(or_(escalated, func.coalesce(outcomes.c.human_work, 0) == 1)).label("human_handled"),
+        flag(negative).label("negative"),
+        *[func.coalesce(getattr(outcomes.c, k), 0).label(k)
+          for k in ("reopened", "not_helpful", "edited", "overridden", "escalated_later")],
+        csat.value.label("csat"),
+    ]
+    if slice_by is not None:
+        cols.append(slice_column(slice_by, name, T, D).label("slice"))
+    q = (select(*cols)
+         .select_from(T)
+         .outerjoin(latest, latest.c.ticket_id == T.id)
+         .outerjoin(D, D.id == latest.c.decision_id)
+         .outerjoin(drafts, drafts.c.ticket_id == T.id)
+         .outerjoin(final, final.id == drafts.c.accepted_id)
+         .outerjoin(outcomes, outcomes.c.ticket_id == T.id)
+         .outerjoin(csat, csat.id == outcomes.c.csat_id)
+         .outerjoin(delivered, delivered.c.ticket_id == T.id))
+    q = q.where(T.id == ticket_id) if ticket_id is not None else in_window(q, window)
+    return q.subquery("facts")
+
+
+def slice_column(slice_by: str, name: str, T: type[m.Ticket], D: type[m.Decision]
+                 ) -> Col:
+    if slice_by == "intent":
+        return func.coalesce(D.intent, "(undecided)")
+    if slice_by == "route":
+        return func.coalesce(D.route, "undecided")
+    if slice_by == "channel":
+        return T.channel
+    if slice_by in ("day", "week"):
+        return day_of(T.created_at, name, week=slice_by == "week")
+    if slice_by == "policy":
+        return func.coalesce(D.policy_name + ":" + func.substr(D.policy_hash, 1, 8),
+                             "(undecided)")
+    if slice_by == "classifier":
+        return func.coalesce(D.classifier_version, "(undecided)")
+    raise ValueError(f"--by: expected one of {', '.join(SLICES)}, got {slice_by!r}")
