@@ -21,6 +21,7 @@ BUILTINS = {
     "generic": "connectors.generic.connector:GenericConnector",
     "zendesk": "connectors.zendesk.connector:ZendeskConnector",
     "freshdesk": "connectors.freshdesk.connector:FreshdeskConnector",
+    "intercom": "connectors.intercom.connector:IntercomConnector",
 }
 
 

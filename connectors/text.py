@@ -99,3 +99,8 @@ def clean_body(body: str, *, is_html: bool | None = None) -> str:
         if line or (not looks_html and out and out[-1]):
             out.append(line)
     return "\n".join(out).strip()
+
+
+def plain_to_html(text: str) -> str:
+    """A plain-text answer as the HTML body helpdesk APIs expect (escaped, lines kept)."""
+    return "<br>".join(html.escape(line) for line in text.splitlines()) or html.escape(text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import threading
 from typing import Any
 
@@ -12,16 +11,12 @@ from connectors.base import DeliveryResult
 from connectors.freshdesk.schemas import ApiTicket, Conversation
 from connectors.freshdesk.settings import FreshdeskSettings
 from connectors.http import VendorClient
+from connectors.text import plain_to_html as as_html
 
 NOT_CONFIGURED = ("Freshdesk API not configured: set DESKROUTE_FRESHDESK_DOMAIN (or "
                   "DESKROUTE_FRESHDESK_BASE_URL) and DESKROUTE_FRESHDESK_API_KEY")
 PAGE = 100
 OPEN = 2
-
-
-def as_html(text: str) -> str:
-    """Plain text as the HTML body Freshdesk expects (escaped, line breaks kept)."""
-    return "<br>".join(html.escape(line) for line in text.splitlines()) or html.escape(text)
 
 
 def _id_of(data: Any) -> str | None:

@@ -1,0 +1,1 @@
+"""Intercom: conversation webhooks in, admin replies, notes, team assignment and tags out."""

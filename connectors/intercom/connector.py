@@ -1,0 +1,172 @@
+"""The Intercom connector.
+
+Inbound: ``notification_event`` webhooks signed with the app's client secret
+(``X-Hub-Signature: sha1=<hex HMAC-SHA1 of the raw body>``). ``conversation.user.created``
+is a new ticket (the conversation's ``source``), ``conversation.user.replied`` a follow-up
+(its newest comment part by the customer). Admin topics, parts written by teammates or bots
+(deskroute's replies are by ``DESKROUTE_INTERCOM_ADMIN_ID``) and ``ping`` are ignored.
+
+Dedupe keys: ``<conversation id>`` for the opening message, ``<conversation id>:<part id>``
+for a reply; a redelivered notification carries the same ids.
+
+Outbound: ``POST /conversations/{id}/reply`` as the configured admin, ``message_type``
+``comment`` (reply) or ``note``; hand-off tags the conversation (``POST /tags`` then
+``POST /conversations/{id}/tags``), assigns it to the team (``POST …/parts``,
+``message_type: assignment``) and leaves the note — idempotent calls first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+
+from pydantic import ValidationError
+
+from connectors.base import (
+    Connector,
+    DeliveryResult,
+    EscalationTarget,
+    FollowUp,
+    Ignored,
+    Inbound,
+    NewTicket,
+    PayloadError,
+    SignatureError,
+    conversation_id,
+)
+from connectors.intercom.client import IntercomClient
+from connectors.intercom.schemas import CUSTOMER_TYPES, Author, Conversation, Notification
+from connectors.intercom.settings import IntercomSettings
+from connectors.text import clean_body
+from connectors.webhook_auth import hmac_hex, require, same
+from router.domain import InboundTicket, OutgoingReply
+
+SIGNATURE_HEADER = "X-Hub-Signature"
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha1=" + hmac_hex(secret.encode(), body, "sha1")
+
+
+class IntercomConnector(Connector):
+    name = "intercom"
+    settings_class = IntercomSettings
+
+    def __init__(self, settings: IntercomSettings | None = None) -> None:
+        self.settings = settings or IntercomSettings()
+        self._client: IntercomClient | None = None
+
+    @property
+    def client(self) -> IntercomClient:
+        if self._client is None:
+            self._client = IntercomClient(self.settings)
+        return self._client
+
+    # --- inbound --------------------------------------------------------------------------------
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        secret = self.settings.client_secret
+        if secret is None:
+            raise SignatureError(
+                "DESKROUTE_INTERCOM_CLIENT_SECRET is not set: refusing unsigned webhooks")
+        given = require(headers, SIGNATURE_HEADER)
+        if not same(given, sign(secret.get_secret_value(), body)):
+            raise SignatureError("signature does not match")
+
+    def parse(self, headers: Mapping[str, str], body: bytes) -> Inbound:
+        try:
+            raw = json.loads(body)
+            note = Notification.model_validate(raw)
+            conv = Conversation.model_validate(note.data.item) if note.topic.startswith(
+                "conversation.") else None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise PayloadError("body", f"not valid JSON: {exc}") from exc
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise PayloadError(".".join(str(p) for p in err["loc"]) or "body", err["msg"]) \
+                from exc
+        topic = note.topic
+        if topic == "ping":
+            return Ignored("ping", topic)
+        if conv is None or topic not in ("conversation.user.created",
+                                         "conversation.user.replied"):
+            return Ignored(f"topic {topic} is not read", topic)
+        if topic == "conversation.user.created":
+            source = conv.source
+            if source is None:
+                raise PayloadError("data.item.source", "missing in conversation.user.created")
+            if source.author.type not in CUSTOMER_TYPES:
+                return Ignored(self._not_customer(source.author), topic)
+            text = clean_body(source.body or "")
+            if not text:
+                return Ignored("message has no text to answer", topic)
+            return NewTicket(self._ticket(conv, conv.id, text, source.author,
+                                          subject=source.subject))
+        comments = [p for p in conv.conversation_parts.conversation_parts
+                    if p.part_type in ("comment", None)]
+        if not comments:
+            return Ignored("no reply part in the notification", topic)
+        part = comments[-1]
+        if part.author.type not in CUSTOMER_TYPES:
+            return Ignored(self._not_customer(part.author), topic)
+        text = clean_body(part.body or "")
+        if not text:
+            return Ignored("reply has no text to answer", topic)
+        return FollowUp(self._ticket(conv, f"{conv.id}:{part.id}", text, part.author,
+                                     part_id=part.id))
+
+    def _not_customer(self, author: Author) -> str:
+        if author.type == "admin" and author.id and author.id == self.settings.admin_id:
+            return "written by deskroute's own admin (its reply)"
+        return f"written by a {author.type or 'non-customer'}, not the customer"
+
+    def _ticket(self, conv: Conversation, external_id: str, text: str, author: Author, *,
+                subject: str | None = None, part_id: str | None = None) -> InboundTicket:
+        meta = {"intercom_conversation_id": conv.id, "intercom_contact_id": author.id}
+        if part_id:
+            meta["intercom_part_id"] = part_id
+        return InboundTicket(source=self.name, external_id=external_id, body=text,
+                             subject=clean_body(subject or ""), channel="intercom",
+                             requester=author.email or author.id, thread_id=conv.id,
+                             metadata={k: v for k, v in meta.items() if v})
+
+    # --- outbound -------------------------------------------------------------------------------
+
+    def _deliver(self, call: Callable[[IntercomClient], DeliveryResult]) -> DeliveryResult:
+        try:
+            client = self.client
+        except LookupError as exc:
+            return DeliveryResult(ok=False, error=str(exc))
+        return call(client)
+
+    def reply(self, reply: OutgoingReply) -> DeliveryResult:
+        return self._deliver(lambda c: c.reply(conversation_id(reply), reply.text, "comment"))
+
+    def note(self, reply: OutgoingReply) -> DeliveryResult:
+        return self._deliver(lambda c: c.reply(conversation_id(reply), reply.text, "note"))
+
+    def escalate(
+        self, reply: OutgoingReply, target: EscalationTarget | None = None
+    ) -> DeliveryResult:
+        target = target or EscalationTarget()
+        team = target.group or self.settings.escalation_team_id
+        tags = list(target.tags) or [self.settings.escalation_tag]
+        conv = conversation_id(reply)
+
+        def run(c: IntercomClient) -> DeliveryResult:
+            for name in tags:
+                tag, looked_up = c.tag_id(name)
+                if tag is None:
+                    return looked_up if not looked_up.ok else DeliveryResult(
+                        ok=False, status_code=looked_up.status_code,
+                        error=f"intercom tag lookup for {name!r} answered no id")
+                tagged = c.add_tag(conv, tag)
+                if not tagged.ok:
+                    return tagged
+            if team:
+                assigned = c.assign_team(conv, team)
+                if not assigned.ok:
+                    return assigned
+            return c.reply(conv, reply.text, "note")
+
+        return self._deliver(run)
