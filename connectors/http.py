@@ -97,6 +97,12 @@ def _short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def json_id(resp: httpx.Response) -> str | None:
+    """``ref_of`` for vendors that answer the created object: its ``id``."""
+    data = resp.json() if resp.content else None
+    return str(data["id"]) if isinstance(data, dict) and data.get("id") is not None else None
+
+
 def result_of(resp: httpx.Response, *, what: str, ref: str | None = None) -> DeliveryResult:
     """A vendor answer as the core sees it; 429/5xx are retryable, other 4xx are not."""
     if resp.is_success:
@@ -136,7 +142,8 @@ class VendorClient:
 
     def request(
         self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
-        idempotent: bool | None = None,
+        idempotent: bool | None = None, headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send with inline retries; raise ``VendorUnavailable`` when nothing answered."""
         idempotent = method in ("GET", "HEAD") if idempotent is None else idempotent
@@ -144,7 +151,8 @@ class VendorClient:
         for attempt in range(1, policy.attempts + 1):
             last = attempt == policy.attempts
             try:
-                resp = self._http.request(method, path, json=json, params=params)
+                resp = self._http.request(method, path, json=json, params=params,
+                                          headers=headers, data=data)
             except httpx.TransportError as exc:
                 # A connect failure never reached the vendor; a read timeout on a POST may have.
                 never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
@@ -168,26 +176,31 @@ class VendorClient:
 
     def deliver(
         self, method: str, path: str, *, json: Any = None, what: str,
-        ref_of: Callable[[Any], str | None] | None = None,
+        ref_of: Callable[[httpx.Response], str | None] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> DeliveryResult:
-        """One outbound call as a ``DeliveryResult`` (never raises for a vendor failure)."""
+        """One outbound call as a ``DeliveryResult`` (never raises for a vendor failure).
+
+        ``ref_of`` reads the id of what the vendor created from its answer.
+        """
         try:
-            resp = self.request(method, path, json=json)
+            resp = self.request(method, path, json=json, headers=headers)
         except VendorUnavailable as exc:
             return DeliveryResult(ok=False, error=str(exc), retryable=True)
         ref = None
         if resp.is_success and ref_of is not None:
             try:
-                ref = ref_of(resp.json() if resp.content else None)
-            except (ValueError, KeyError, TypeError):
+                ref = ref_of(resp)
+            except (ValueError, KeyError, TypeError, AttributeError):
                 ref = None
         return result_of(resp, what=f"{self.name} {what}", ref=ref)
 
-    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None, *,
+                 headers: Mapping[str, str] | None = None) -> Any:
         """GET for a parse (fetching a comment's text). None for 404 (the thing is gone);
         any other failure becomes ``UpstreamError`` (503: the vendor redelivers later)."""
         try:
-            resp = self.request("GET", path, params=params)
+            resp = self.request("GET", path, params=params, headers=headers)
         except VendorUnavailable as exc:
             raise UpstreamError(str(exc)) from None
         if resp.status_code == 404:

@@ -22,6 +22,7 @@ BUILTINS = {
     "zendesk": "connectors.zendesk.connector:ZendeskConnector",
     "freshdesk": "connectors.freshdesk.connector:FreshdeskConnector",
     "intercom": "connectors.intercom.connector:IntercomConnector",
+    "helpscout": "connectors.helpscout.connector:HelpScoutConnector",
 }
 
 

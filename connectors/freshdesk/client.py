@@ -10,17 +10,13 @@ import httpx
 from connectors.base import DeliveryResult
 from connectors.freshdesk.schemas import ApiTicket, Conversation
 from connectors.freshdesk.settings import FreshdeskSettings
-from connectors.http import VendorClient
+from connectors.http import VendorClient, json_id
 from connectors.text import plain_to_html as as_html
 
 NOT_CONFIGURED = ("Freshdesk API not configured: set DESKROUTE_FRESHDESK_DOMAIN (or "
                   "DESKROUTE_FRESHDESK_BASE_URL) and DESKROUTE_FRESHDESK_API_KEY")
 PAGE = 100
 OPEN = 2
-
-
-def _id_of(data: Any) -> str | None:
-    return str(data["id"]) if isinstance(data, dict) and data.get("id") is not None else None
 
 
 class FreshdeskClient:
@@ -60,12 +56,12 @@ class FreshdeskClient:
 
     def reply(self, ticket_id: str, text: str) -> DeliveryResult:
         return self.http.deliver("POST", f"/api/v2/tickets/{ticket_id}/reply",
-                                 json={"body": as_html(text)}, what="reply", ref_of=_id_of)
+                                 json={"body": as_html(text)}, what="reply", ref_of=json_id)
 
     def note(self, ticket_id: str, text: str) -> DeliveryResult:
         return self.http.deliver("POST", f"/api/v2/tickets/{ticket_id}/notes",
                                  json={"body": as_html(text), "private": True}, what="note",
-                                 ref_of=_id_of)
+                                 ref_of=json_id)
 
     def update(self, ticket_id: str, fields: dict[str, Any], what: str) -> DeliveryResult:
         return self.http.deliver("PUT", f"/api/v2/tickets/{ticket_id}", json=fields, what=what)

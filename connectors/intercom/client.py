@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import httpx
+
 from connectors.base import DeliveryResult
-from connectors.http import VendorClient
+from connectors.http import VendorClient, json_id
 from connectors.intercom.settings import IntercomSettings
 from connectors.text import plain_to_html
 
@@ -14,8 +16,8 @@ NOT_CONFIGURED = ("Intercom API not configured: set DESKROUTE_INTERCOM_ACCESS_TO
                   "DESKROUTE_INTERCOM_ADMIN_ID")
 
 
-def _last_part(data: Any) -> str | None:
-    parts = ((data or {}).get("conversation_parts") or {}).get("conversation_parts") or []
+def _last_part(resp: httpx.Response) -> str | None:
+    parts = ((resp.json() or {}).get("conversation_parts") or {}).get("conversation_parts") or []
     return str(parts[-1]["id"]) if parts and parts[-1].get("id") is not None else None
 
 
@@ -55,8 +57,8 @@ class IntercomClient:
                 return self._tags[name], DeliveryResult(ok=True)
         captured: dict[str, Any] = {}
 
-        def keep(data: Any) -> str | None:
-            captured["id"] = str((data or {}).get("id") or "") or None
+        def keep(resp: httpx.Response) -> str | None:
+            captured["id"] = json_id(resp)
             return captured["id"]
 
         result = self.http.deliver("POST", "/tags", json={"name": name}, what="tag lookup",

@@ -17,8 +17,8 @@ NOT_CONFIGURED = ("Zendesk API not configured: set DESKROUTE_ZENDESK_SUBDOMAIN (
                   "DESKROUTE_ZENDESK_API_TOKEN")
 
 
-def _comment_ref(data: Any) -> str | None:
-    for event in (data or {}).get("audit", {}).get("events", []):
+def _comment_ref(resp: httpx.Response) -> str | None:
+    for event in (resp.json() or {}).get("audit", {}).get("events", []):
         if event.get("type") == "Comment":
             return str(event.get("id"))
     return None

@@ -1,0 +1,186 @@
+"""The Help Scout connector.
+
+Inbound: webhooks with ``X-HelpScout-Event`` and ``X-HelpScout-Signature`` (base64 HMAC-SHA1
+of the raw body under the webhook secret); the body is the v2 Conversation object.
+``convo.created`` is a new ticket (the conversation's first customer thread),
+``convo.customer.reply.created`` a follow-up (its newest customer thread). Threads come from
+the payload's ``_embedded.threads`` or, when absent, from ``GET
+/v2/conversations/{id}/threads``. Agent replies (deskroute's included), notes, conversations
+an agent started and every other event are ignored.
+
+Dedupe keys: ``<conversation id>`` for the first message, ``<conversation id>:<thread id>``.
+
+Outbound (OAuth2 client credentials): ``POST /v2/conversations/{id}/reply`` (to the
+conversation's customer), ``POST …/notes``; an escalation sets the tags (``PUT …/tags``
+replaces them, so the current ones are kept), assigns (``PATCH /assignTo``), reopens
+(``PATCH /status`` active) and then adds the note — idempotent calls first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from connectors.base import (
+    Connector,
+    DeliveryResult,
+    EscalationTarget,
+    FollowUp,
+    Ignored,
+    Inbound,
+    NewTicket,
+    PayloadError,
+    SignatureError,
+    UpstreamError,
+    conversation_id,
+)
+from connectors.helpscout.client import HelpScoutClient
+from connectors.helpscout.schemas import Conversation, Thread
+from connectors.helpscout.settings import HelpScoutSettings
+from connectors.text import clean_body
+from connectors.webhook_auth import header, hmac_b64, require, same
+from router.domain import InboundTicket, OutgoingReply
+
+SIGNATURE_HEADER = "X-HelpScout-Signature"
+EVENT_HEADER = "X-HelpScout-Event"
+CREATED, CUSTOMER_REPLY = "convo.created", "convo.customer.reply.created"
+
+
+def sign(secret: str, body: bytes) -> str:
+    return hmac_b64(secret.encode(), body, "sha1")
+
+
+class HelpScoutConnector(Connector):
+    name = "helpscout"
+    settings_class = HelpScoutSettings
+
+    def __init__(self, settings: HelpScoutSettings | None = None) -> None:
+        self.settings = settings or HelpScoutSettings()
+        self._client: HelpScoutClient | None = None
+
+    @property
+    def client(self) -> HelpScoutClient:
+        if self._client is None:
+            self._client = HelpScoutClient(self.settings)
+        return self._client
+
+    # --- inbound --------------------------------------------------------------------------------
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        secret = self.settings.secret
+        if secret is None:
+            raise SignatureError(
+                "DESKROUTE_HELPSCOUT_SECRET is not set: refusing unsigned webhooks")
+        given = require(headers, SIGNATURE_HEADER)
+        if not same(given, sign(secret.get_secret_value(), body)):
+            raise SignatureError("signature does not match")
+
+    def parse(self, headers: Mapping[str, str], body: bytes) -> Inbound:
+        event = header(headers, EVENT_HEADER)
+        if event is None:
+            raise PayloadError(EVENT_HEADER, "missing: which Help Scout event is this?")
+        if event not in (CREATED, CUSTOMER_REPLY):
+            return Ignored(f"event {event} is not read", event)
+        try:
+            conv = Conversation.model_validate(json.loads(body))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise PayloadError("body", f"not valid JSON: {exc}") from exc
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise PayloadError(".".join(str(p) for p in err["loc"]) or "body", err["msg"]) \
+                from exc
+        threads = conv.embedded.threads if conv.embedded and conv.embedded.threads else \
+            self._api(lambda c: c.threads(conv.id))
+        customer = sorted((t for t in threads if t.type == "customer"), key=lambda t: t.order)
+        if event == CREATED:
+            if conv.createdBy.type == "user":
+                return Ignored("conversation started by an agent", event)
+            if not customer:
+                return Ignored("no customer message to answer", event)
+            return self._made(NewTicket, conv, conv.id, customer[0], event)
+        newest = max(threads, key=lambda t: t.order, default=None)
+        if newest is None or newest.type != "customer":
+            return Ignored("newest thread is not the customer's", event)
+        return self._made(FollowUp, conv, f"{conv.id}:{newest.id}", newest, event)
+
+    def _made(self, kind: Callable[[InboundTicket], Inbound], conv: Conversation,
+              external_id: str, thread: Thread, event: str) -> Inbound:
+        text = clean_body(thread.body or "")
+        if not text:
+            return Ignored("message has no text to answer", event)
+        person = conv.primaryCustomer if conv.primaryCustomer.id else thread.createdBy
+        meta = {"helpscout_conversation_id": conv.id, "helpscout_thread_id": thread.id,
+                "helpscout_customer_id": person.id}
+        return kind(InboundTicket(
+            source=self.name, external_id=external_id, body=text, subject=conv.subject or "",
+            channel="helpscout", requester=person.email or person.id, thread_id=conv.id,
+            metadata={k: v for k, v in meta.items() if v}))
+
+    def _api(self, call: Callable[[HelpScoutClient], Any]) -> Any:
+        try:
+            client = self.client
+        except LookupError as exc:
+            raise UpstreamError(str(exc)) from None
+        return call(client)
+
+    # --- outbound -------------------------------------------------------------------------------
+
+    def _deliver(self, call: Callable[[HelpScoutClient], DeliveryResult]) -> DeliveryResult:
+        try:
+            client = self.client
+        except LookupError as exc:
+            return DeliveryResult(ok=False, error=str(exc))
+        try:
+            return call(client)
+        except UpstreamError as exc:  # a read the delivery needed
+            return DeliveryResult(ok=False, error=str(exc), retryable=True,
+                                  retry_after=exc.retry_after)
+
+    def reply(self, reply: OutgoingReply) -> DeliveryResult:
+        conv = conversation_id(reply)
+
+        def run(c: HelpScoutClient) -> DeliveryResult:
+            customer = reply.metadata.get("helpscout_customer_id")
+            if not customer:
+                found = c.conversation(conv)
+                customer = found.primaryCustomer.id if found else None
+            if not customer:
+                return DeliveryResult(ok=False, error=f"helpscout conversation {conv}: "
+                                      "no customer to reply to")
+            return c.reply(conv, str(customer), reply.text)
+
+        return self._deliver(run)
+
+    def note(self, reply: OutgoingReply) -> DeliveryResult:
+        return self._deliver(lambda c: c.note(conversation_id(reply), reply.text))
+
+    def escalate(
+        self, reply: OutgoingReply, target: EscalationTarget | None = None
+    ) -> DeliveryResult:
+        target = target or EscalationTarget()
+        assignee = target.group or self.settings.escalation_assignee_id
+        wanted = list(target.tags) or [self.settings.escalation_tag]
+        conv = conversation_id(reply)
+
+        def run(c: HelpScoutClient) -> DeliveryResult:
+            current = c.conversation(conv)
+            if current is None:
+                return DeliveryResult(ok=False, status_code=404,
+                                      error=f"helpscout conversation {conv} not found")
+            have = [t.tag for t in current.tags if t.tag]
+            steps: list[Callable[[], DeliveryResult]] = [
+                lambda: c.set_tags(conv, have + [t for t in wanted if t not in have])]
+            if assignee:
+                steps.append(lambda: c.patch(
+                    conv, "/assignTo", int(assignee) if assignee.isdigit() else assignee))
+            steps.append(lambda: c.patch(conv, "/status", "active"))
+            for step in steps:
+                done = step()
+                if not done.ok:
+                    return done
+            return c.note(conv, reply.text)
+
+        return self._deliver(run)
