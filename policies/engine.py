@@ -29,7 +29,7 @@ def evaluate(policy: Policy, inp: PolicyInput, *, classifier_version: str,
         reasons.append(why)
 
     for sig in inp.signals:
-        target = policy.signal_routes.get(sig.name)
+        target = policy.signal_route(sig.name)
         if target is not None and sig.score >= policy.signal_min_score:
             push(target, f"signal {sig.name}: {sig.reason}")
     for rule in policy.rules:
@@ -37,20 +37,22 @@ def evaluate(policy: Policy, inp: PolicyInput, *, classifier_version: str,
             push(rule.route, f"rule {rule.name} matched")
     ctx = inp.context
     if ctx.is_follow_up and ctx.previous_route is Route.HUMAN:
-        push(policy.follow_up_after_escalation, "follow-up on an escalated ticket stays escalated")
+        push(policy.follow_up.after_escalation,
+             "follow-up on an escalated ticket stays escalated")
     elif ctx.is_follow_up and ctx.previous_route is Route.LLM:
         push(Route.LLM, "follow-up on a ticket the hosted LLM answered")
     if ctx.is_follow_up and ctx.not_helped:
-        push(policy.follow_up_not_helped, "follow-up says the previous answer did not help")
+        push(policy.follow_up.not_helped, "follow-up says the previous answer did not help")
     if pred.intent == "oos":
         push(policy.out_of_scope_route, "out of scope for the local model")
     elif pred.intent in policy.human_intents:
         push(Route.HUMAN, f"intent {pred.intent} is handled by humans")
     elif pred.intent in policy.llm_intents:
         push(Route.LLM, f"intent {pred.intent} goes to the hosted LLM")
-    elif policy.routine_intents is not None and pred.intent not in policy.routine_intents:
+    elif policy.routine is not None and pred.intent not in policy.routine:
         push(policy.out_of_scope_route, f"intent {pred.intent} is not a routine intent")
-    limit = policy.min_confidence if policy.min_confidence is not None else threshold
+    override = policy.confidence_override
+    limit = override if override is not None else threshold
     if pred.confidence < limit:
         push(policy.low_confidence_route, f"confidence {_pair(pred.confidence, limit)}")
     if route is Route.SLM:
@@ -73,9 +75,7 @@ def evaluate(policy: Policy, inp: PolicyInput, *, classifier_version: str,
 
 def after_rejected_draft(policy: Policy, llm_available: bool) -> Route:
     """Where a draft the verifier rejected goes next."""
-    route = policy.rejected_draft_route
-    if route is Route.SLM:
-        route = Route.LLM
+    route: Route = policy.rejected_draft_route
     if route is Route.LLM and not llm_available:
         return policy.no_llm_route
     return route

@@ -5,19 +5,20 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from policies.model import Policy, PolicyError, parse_policy
+from policies.model import Policy
+from policies.parse import PolicyError, parse_policy
 
 DEFAULT_POLICY = Path(__file__).resolve().parent / "default.yaml"
 
 
 @lru_cache(maxsize=8)
 def load_policy(path: str | None = None) -> Policy:
+    """The validated policy; a :class:`PolicyError` whose every line starts with the path."""
     file = Path(path) if path else DEFAULT_POLICY
-    if not file.is_file():
-        raise PolicyError(f"policy file not found: {file}")
     try:
-        return parse_policy(file.read_text(encoding="utf-8"), default_name=file.stem)
-    except PolicyError as exc:  # every message names the file it is about
-        message = str(exc)
-        raise PolicyError(message if message.startswith(str(file)) else f"{file}: {message}") \
-            from exc
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError([f"{file}: policy file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError([f"{file}: cannot read the policy: {exc}"]) from exc
+    return parse_policy(text, source=str(file), default_name=file.stem)

@@ -1,105 +1,177 @@
-"""The policy as plain data, parsed from YAML text, with a content hash stored on decisions."""
+"""The policy file's schema: a strict, typed model, so a typo is an error and not a silent default.
+
+A policy decides what a customer receives, so a misspelt key (``escalate_signal:``) must not
+load as "no signals escalate". Every key is known (``extra="forbid"``), routes and signal names
+are enums, numbers have bounds and regular expressions are compiled when the file is read. The
+JSON Schema of :class:`Policy` is published as ``docs/policy.schema.json`` so editors validate
+policies as they are written.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    PrivateAttr,
+    WithJsonSchema,
+    field_validator,
+)
 
-from router.domain import Route
-
-ROUTES = {r.value for r in Route}
-
-
-class PolicyError(ValueError):
-    """A policy file that cannot be used; the message names the field."""
-
-
-@dataclass(frozen=True)
-class TextRule:
-    name: str
-    pattern: re.Pattern[str]
-    route: Route
+from router.domain import Route, SignalName
 
 
-@dataclass(frozen=True)
-class Policy:
-    name: str
-    hash: str
-    routine_intents: frozenset[str] | None  # None = every intent the classifier knows
-    min_confidence: float | None  # None = use the classifier's calibrated thresholds
-    low_confidence_route: Route
-    out_of_scope_route: Route
-    rejected_draft_route: Route
-    no_llm_route: Route
-    llm_intents: frozenset[str] = frozenset()
-    human_intents: frozenset[str] = frozenset()
-    signal_routes: dict[str, Route] = field(default_factory=dict)
-    signal_min_score: float = 0.5
-    rules: tuple[TextRule, ...] = ()
-    follow_up_after_escalation: Route = Route.HUMAN
-    follow_up_not_helped: Route = Route.LLM
-
-
-def _route(value: Any, where: str) -> Route:
-    if value not in ROUTES:
-        raise PolicyError(f"{where}: route must be one of {sorted(ROUTES)}, got {value!r}")
-    return Route(value)
-
-
-def _names(value: Any, where: str) -> frozenset[str]:
-    if value is None:
-        return frozenset()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise PolicyError(f"{where}: expected a list of names")
-    return frozenset(value)
-
-
-def parse_policy(text: str, *, default_name: str = "policy") -> Policy:
-    """Parse YAML policy text; every error names the offending field."""
+def _compile(value: Any) -> re.Pattern[str]:
+    """Rules match case-insensitively; a bad expression is refused when the file is read."""
+    if isinstance(value, re.Pattern):
+        return value
+    if not isinstance(value, str) or not value:
+        raise ValueError("a regular expression must be a non-empty string")
     try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"invalid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise PolicyError("a policy must be a YAML mapping")
-    routine = raw.get("routine_intents", "all")
-    min_conf = raw.get("min_confidence", "calibrated")
-    if min_conf != "calibrated" and not isinstance(min_conf, int | float):
-        raise PolicyError("min_confidence: a number in [0, 1] or 'calibrated'")
-    signals = raw.get("escalate_signals") or {}
-    if not isinstance(signals, dict):
-        raise PolicyError("escalate_signals: expected a mapping of signal name to route")
-    follow = raw.get("follow_up") or {}
-    rules = []
-    for i, r in enumerate(raw.get("rules") or []):
-        if not isinstance(r, dict) or "pattern" not in r or "route" not in r:
-            raise PolicyError(f"rules[{i}]: needs 'pattern' and 'route'")
-        try:
-            pattern = re.compile(str(r["pattern"]), re.IGNORECASE)
-        except re.error as exc:
-            raise PolicyError(f"rules[{i}].pattern: {exc}") from exc
-        route = _route(r["route"], f"rules[{i}]")
-        rules.append(TextRule(str(r.get("name", f"rule_{i}")), pattern, route))
-    return Policy(
-        name=str(raw.get("name", default_name)),
-        hash=hashlib.sha256(text.encode()).hexdigest()[:16],
-        routine_intents=None if routine == "all" else _names(routine, "routine_intents"),
-        min_confidence=None if min_conf == "calibrated" else float(min_conf),
-        low_confidence_route=_route(raw.get("low_confidence_route", "llm"), "low_confidence_route"),
-        out_of_scope_route=_route(raw.get("out_of_scope_route", "llm"), "out_of_scope_route"),
-        rejected_draft_route=_route(raw.get("rejected_draft_route", "llm"), "rejected_draft_route"),
-        no_llm_route=_route(raw.get("no_llm_route", "human"), "no_llm_route"),
-        llm_intents=_names(raw.get("llm_intents"), "llm_intents"),
-        human_intents=_names(raw.get("human_intents"), "human_intents"),
-        signal_routes={str(k): _route(v, f"escalate_signals.{k}") for k, v in signals.items()},
-        signal_min_score=float(raw.get("signal_min_score", 0.5)),
-        rules=tuple(rules),
-        follow_up_after_escalation=_route(
-            follow.get("after_escalation", "human"), "follow_up.after_escalation"
-        ),
-        follow_up_not_helped=_route(follow.get("not_helped", "llm"), "follow_up.not_helped"),
+        return re.compile(value, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression: {exc}") from exc
+
+
+Regex = Annotated[
+    re.Pattern[str],
+    PlainValidator(_compile),
+    PlainSerializer(lambda p: p.pattern, return_type=str),
+    WithJsonSchema({"type": "string", "format": "regex",
+                    "description": "A Python regular expression, matched case-insensitively."}),
+]
+Score = Annotated[float, Field(ge=0.0, le=1.0)]
+IntentName = Annotated[str, Field(min_length=1, max_length=128)]
+# Routes a ticket can be *sent on to*: sending a risk "to the local model" would change nothing
+# (the strictest route wins), so only the escalation routes are accepted where one is meant.
+EscalationRoute = Literal[Route.LLM, Route.HUMAN]
+NoLLMRoute = Literal[Route.SLM, Route.HUMAN]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TextRule(_Strict):
+    """A regular expression that, when it matches the ticket text, forces a route."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
+                      description="Shown in the decision's reasons: 'rule NAME matched'.")
+    pattern: Regex
+    route: EscalationRoute
+
+
+class FollowUp(_Strict):
+    """Where follow-ups in a thread go."""
+
+    after_escalation: EscalationRoute = Field(
+        default=Route.HUMAN, description="A follow-up on a ticket that ended with a person.")
+    not_helped: EscalationRoute = Field(
+        default=Route.LLM, description="A follow-up saying the previous answer did not help.")
+
+
+class Policy(_Strict):
+    """A routing policy (see ``policies/default.yaml`` for every key with its meaning)."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True,
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema",
+                           "title": "deskroute policy"},
     )
+
+    name: str = Field(default="policy", min_length=1, max_length=128,
+                      description="Stored with every decision (with the content hash).")
+    version: int = Field(default=1, ge=1)
+    routine_intents: Literal["all"] | tuple[IntentName, ...] = Field(
+        default="all", description="Intents the local model may answer; 'all' = every intent the "
+        "classifier knows.")
+    min_confidence: Literal["calibrated"] | Score = Field(
+        default="calibrated",
+        description="'calibrated' uses the classifier's calibrated thresholds (global and per "
+        "intent); a number in [0, 1] overrides them.")
+    low_confidence_route: EscalationRoute = Route.LLM
+    out_of_scope_route: EscalationRoute = Route.LLM
+    rejected_draft_route: EscalationRoute = Field(
+        default=Route.LLM,
+        description="Where a ticket goes when the verifier rejects the local draft.")
+    no_llm_route: NoLLMRoute = Field(
+        default=Route.HUMAN,
+        description="Where an 'llm' route goes when no hosted LLM is configured.")
+    llm_intents: tuple[IntentName, ...] = Field(default=(),
+                                                description="Always skip the local model.")
+    human_intents: tuple[IntentName, ...] = Field(default=(),
+                                                  description="Always go to a person.")
+    signal_min_score: Score = Field(default=0.5, description="Signals scoring lower are ignored.")
+    escalate_signals: dict[SignalName, EscalationRoute] = Field(
+        default_factory=dict, description="Risk signal -> where it sends the ticket.")
+    follow_up: FollowUp = FollowUp()  # frozen, so one shared default is safe
+    rules: tuple[TextRule, ...] = ()
+
+    _hash: str = PrivateAttr("")
+
+    @field_validator("min_confidence", mode="before")
+    @classmethod
+    def _confidence(cls, value: Any) -> Any:
+        """One clear message instead of one per branch of the union."""
+        if value == "calibrated":
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ValueError(f"must be a number in [0, 1] or 'calibrated', got {value!r}")
+        return value
+
+    @field_validator("routine_intents", mode="before")
+    @classmethod
+    def _routine(cls, value: Any) -> Any:
+        if value == "all" or (isinstance(value, list | tuple)
+                              and all(isinstance(v, str) for v in value)):
+            return value
+        raise ValueError(f"must be 'all' or a list of intent names, got {value!r}")
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_rule_names(cls, rules: tuple[TextRule, ...]) -> tuple[TextRule, ...]:
+        names = [r.name for r in rules]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"rule names must be unique; repeated: {', '.join(dupes)}")
+        return rules
+
+    # --- what the engine reads ---------------------------------------------------------------
+    @property
+    def hash(self) -> str:
+        """First 16 hex digits of the SHA-256 of the file's text, stored on every decision."""
+        return self._hash
+
+    @property
+    def routine(self) -> frozenset[str] | None:
+        """Intents the local model may answer; None = every intent the classifier knows."""
+        return None if self.routine_intents == "all" else frozenset(self.routine_intents)
+
+    @property
+    def confidence_override(self) -> float | None:
+        """None = use the classifier's calibrated thresholds."""
+        return None if self.min_confidence == "calibrated" else float(self.min_confidence)
+
+    def signal_route(self, name: str) -> Route | None:
+        """Where signal ``name`` sends a ticket; None when this policy does not escalate it."""
+        try:
+            return self.escalate_signals.get(SignalName(name))
+        except ValueError:  # a signal this version does not know cannot be configured either
+            return None
+
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def schema_json() -> str:
+    """The JSON Schema published as ``docs/policy.schema.json`` (editors validate with it)."""
+    return json.dumps(Policy.model_json_schema(), indent=2, sort_keys=False) + "\n"

@@ -66,6 +66,26 @@ HUMAN_WORK_OUTCOMES = frozenset({
 })
 
 
+# The canonical list of risk signals lives here, not in router/signals, because policies (which
+# may import only this module) validate their ``escalate_signals`` keys against it.
+class SignalName(StrEnum):
+    """A risk signal raised by the detectors in router/signals (in registry order)."""
+
+    HUMAN_REQUEST = "human_request"
+    LEGAL_THREAT = "legal_threat"
+    CHARGEBACK = "chargeback"
+    ACCOUNT_SECURITY = "account_security"
+    SAFETY = "safety"
+    ANGER = "anger"
+    PROMPT_INJECTION = "prompt_injection"
+    MULTI_REQUEST = "multi_request"
+    UNSUPPORTED_LANGUAGE = "unsupported_language"
+    TOO_LONG = "too_long"
+
+
+SIGNAL_NAMES: tuple[str, ...] = tuple(s.value for s in SignalName)
+
+
 @dataclass(frozen=True)
 class InboundTicket:
     """A ticket as a connector parsed it, before it is stored."""

@@ -43,7 +43,7 @@ def _settings_class(title: str) -> type[BaseSettings] | None:
 
 def user_message(exc: BaseException) -> str | None:
     """The one-line message for an error the user can fix, or None for a bug."""
-    from policies.model import PolicyError
+    from policies import PolicyError
     from router.backends.base import BackendError
 
     if isinstance(exc, UserError | PolicyError | BackendError):

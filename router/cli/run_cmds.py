@@ -26,23 +26,22 @@ def serve(
 
     from router.api.app import create_app
 
-    preflight(worker=embedded_worker and not QueueSettings().broker_url)
+    preflight(policy=True)  # even without a worker here: a typo is caught at deploy time
     if not APISettings().webhook_secret:
         err_console.print("[yellow]warning:[/] DESKROUTE_WEBHOOK_SECRET is not set: the "
                           "generic webhook refuses every request until it is")
     uvicorn.run(create_app(embedded_worker=embedded_worker), host=host, port=port)
 
 
-def preflight(*, worker: bool) -> None:
-    """What must hold before a long-running process starts: store at head, settings valid,
-    and (for processes that route tickets) a policy that loads."""
+def preflight(*, policy: bool) -> None:
+    """What must hold before a long-running process starts: a valid policy (for the API and
+    the workers), store at head, settings valid."""
+    from router.cli.policy_cmds import require_valid_policy
     from router.store.migrate import ensure_ready
 
+    if policy:
+        require_valid_policy(ModelSettings().policy)
     ensure_ready(StoreSettings().database_url)
-    if worker:
-        from policies.loader import load_policy
-
-        load_policy(ModelSettings().policy)
 
 
 def worker(
@@ -60,7 +59,7 @@ def worker(
         fail(f"unknown queue(s) {', '.join(unknown)}; known: {', '.join(QUEUES)}")
     if not QueueSettings().broker_url:
         fail("DESKROUTE_BROKER_URL is not set; without Redis use `deskroute serve`")
-    preflight(worker=True)
+    preflight(policy=True)
     app = make_celery()
     app.worker_main(["worker", "-Q", ",".join(wanted), "--concurrency", str(concurrency),
                      "--pool", pool, "--loglevel", loglevel, "--without-gossip",
@@ -74,7 +73,7 @@ def relay(every: float = typer.Option(1.0, help="Seconds between passes.")) -> N
 
     if not QueueSettings().broker_url:
         fail("DESKROUTE_BROKER_URL is not set")
-    preflight(worker=False)
+    preflight(policy=False)
     app = make_celery()
     console.print("relay running; Ctrl-C to stop")
     while True:

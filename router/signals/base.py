@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from router.domain import Signal
+from router.domain import SIGNAL_NAMES, Signal
 from router.signals.anger import ANGER
 from router.signals.human import HUMAN_REQUEST
 from router.signals.injection import PROMPT_INJECTION
@@ -39,18 +39,8 @@ class SignalDetector(Protocol):
     def detect(self, text: str, embedding: np.ndarray | None) -> Signal | None: ...
 
 
-SIGNAL_NAMES: tuple[str, ...] = (
-    "human_request",
-    "legal_threat",
-    "chargeback",
-    "account_security",
-    "safety",
-    "anger",
-    "prompt_injection",
-    "multi_request",
-    "unsupported_language",
-    "too_long",
-)
+__all__ = ["SIGNAL_NAMES", "SignalDetector", "build_detectors", "default_detectors",
+           "detect_signals"]
 
 
 def build_detectors(

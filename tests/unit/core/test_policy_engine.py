@@ -4,7 +4,7 @@ import pytest
 
 from policies.engine import after_rejected_draft, evaluate
 from policies.loader import load_policy
-from policies.model import PolicyError, parse_policy
+from policies.parse import PolicyError, parse_policy
 from router.domain import ConversationContext, PolicyInput, Prediction, Route, Signal
 
 POLICY = load_policy(None)
@@ -90,7 +90,7 @@ def test_rejected_draft_goes_to_llm_or_human() -> None:
 @pytest.mark.parametrize("text,field", [
     ("low_confidence_route: robot\n", "low_confidence_route"),
     ("escalate_signals: {anger: nowhere}\n", "escalate_signals.anger"),
-    ("rules: [{pattern: '(', route: human}]\n", "rules[0].pattern"),
+    ("rules: [{name: r, pattern: '(', route: human}]\n", "rules[0].pattern"),
     ("min_confidence: high\n", "min_confidence"),
     ("- a\n- b\n", "mapping"),
 ])
