@@ -1,0 +1,109 @@
+"""Local-model speed per llama.cpp configuration: tokens/s with and without the extra buffer
+types (the AMX-safe mode), optionally against another llama-cpp-python build (a portable one).
+
+Each configuration runs in its own worker process that loads the bundled GGUF once; the
+driver interleaves their rounds, so every configuration sees the same machine load (this
+machine is shared: read the ratios, not the absolute figures).
+
+    python bench/bench_slm.py                                   # this venv: extra on vs off
+    python bench/bench_slm.py --other-python /tmp/portable/bin/python --rounds 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PROMPT = [{"role": "user", "content": (
+    "Rewrite this approved answer for the customer in a friendly tone: Orders ship within two "
+    "business days. Delivery inside the EU takes three to five days; you get a tracking link "
+    "by e-mail as soon as the parcel leaves our warehouse.")}]
+
+
+def worker(extra: str, threads: int, max_tokens: int) -> None:
+    """Load once, then answer each 'go' line on stdin with one JSON line of timings."""
+    sys.path.insert(0, str(REPO))
+    from router.backends.slm import SLMBackend
+    from router.settings import bundled_slm_path
+
+    backend = SLMBackend(str(bundled_slm_path()), max_tokens=max_tokens, threads=threads,
+                         logprobs=False, extra_buffers=extra)  # type: ignore[arg-type]
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode()
+    print(json.dumps({"ready": True, "extra": backend.uses_extra_buffers, "info": info}),
+          flush=True)
+    for line in sys.stdin:
+        if line.strip() != "go":
+            break
+        start = time.perf_counter()
+        draft = backend._llm.create_chat_completion(  # noqa: SLF001 - raw timing, no verifier
+            messages=PROMPT, max_tokens=max_tokens, temperature=0.0, seed=1)
+        seconds = time.perf_counter() - start
+        usage = draft["usage"]
+        print(json.dumps({"seconds": seconds, "completion": usage["completion_tokens"],
+                          "prompt": usage["prompt_tokens"]}), flush=True)
+
+
+def _start(python: str, extra: str, args: argparse.Namespace) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [python, __file__, "--worker", "--extra", extra, "--threads", str(args.threads),
+         "--max-tokens", str(args.max_tokens)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env=env)
+    assert proc.stdout is not None
+    ready = json.loads(proc.stdout.readline())
+    proc.info = ready  # type: ignore[attr-defined]
+    return proc
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--max-tokens", type=int, default=96)
+    ap.add_argument("--other-python", help="python of a venv with another llama.cpp build")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--extra", default="auto", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.extra, args.threads, args.max_tokens)
+        return
+    configs = {"this build, extra buffers on": (sys.executable, "on"),
+               "this build, extra buffers off (AMX-safe)": (sys.executable, "off")}
+    if args.other_python:
+        configs["other build, extra buffers off"] = (args.other_python, "off")
+    procs = {name: _start(py, extra, args) for name, (py, extra) in configs.items()}
+    runs: dict[str, list[dict]] = {name: [] for name in procs}
+    try:
+        for _ in range(args.rounds + 1):  # the first round warms caches and is dropped
+            for name, proc in procs.items():
+                assert proc.stdin is not None and proc.stdout is not None
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+                runs[name].append(json.loads(proc.stdout.readline()))
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+    base = None
+    print(f"{'configuration':44s} {'tok/s (median)':>15s} {'ratio':>6s}  llama.cpp features")
+    for name, rows in runs.items():
+        rate = statistics.median(r["completion"] / r["seconds"] for r in rows[1:])
+        base = base or rate
+        info = procs[name].info  # type: ignore[attr-defined]
+        feats = " ".join(p.split("=")[0].replace("CPU :", "").strip()
+                         for p in info["info"].split("|")
+                         if p.strip().endswith("1"))
+        print(f"{name:44s} {rate:15.1f} {rate / base:6.2f}  {feats}")
+
+
+if __name__ == "__main__":
+    main()
