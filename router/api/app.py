@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.registry import Registry
-from router.api import kb, tickets, webhooks
-from router.api.deps import get_session, require_admin
+from router.api import kb, ops, tickets, webhooks
+from router.api.deps import get_session
 from router.settings import APISettings, QueueSettings, StoreSettings
 from router.store.db import get_engine
 
@@ -31,6 +31,7 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
 
         ensure_ready(url)  # an unmigrated store refuses to start (SQLite is migrated)
         app.state.sessions = sessionmaker(bind=get_engine(url), expire_on_commit=False)
+        app.state.metrics = ops.metrics_source(app.state.sessions)
         background: Any = None
         kick: Callable[[], None] = lambda: None  # noqa: E731
         if queue.broker_url:
@@ -53,31 +54,19 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
         if background is not None:
             background.stop()
 
-    app = FastAPI(title="deskroute", version="0.1.0", lifespan=lifespan)
+    # /docs is served by router.api.ops with the vendored Swagger UI (no CDN)
+    app = FastAPI(title="deskroute", version="0.1.0", lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
     app.state.api_settings = APISettings()
     app.state.connectors = Registry()  # vendor settings read once, here at the edge
     app.include_router(webhooks.router)
     app.include_router(tickets.router)
     app.include_router(kb.router)
+    ops.install(app)
 
     @app.get("/healthz")
     def healthz(session: Session = Depends(get_session)) -> dict[str, str]:
         session.execute(text("SELECT 1"))
         return {"status": "ok"}
-
-    @app.get("/report", dependencies=[Depends(require_admin)])
-    def report(since: str | None = None, until: str | None = None, by: str | None = None,
-               session: Session = Depends(get_session)) -> dict[str, Any]:
-        """The support-ops report (docs/METRICS.md); same figures as `deskroute report --json`."""
-        from router.reports import build_report, make_window
-        from router.reports.facts import SLICES
-
-        if by is not None and by not in SLICES:
-            raise HTTPException(status_code=422, detail=f"by: expected one of {', '.join(SLICES)}")
-        try:
-            window = make_window(since, until)
-        except ValueError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
-        return build_report(session, window, by=by)
 
     return app
