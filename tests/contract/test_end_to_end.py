@@ -62,6 +62,9 @@ def test_answer_follow_up_and_escalation(
     assert r.status_code == 202 and r.json()["kind"] == "ticket", r.text
     first = r.json()["ticket_id"]
     drain(services=services, url=url)
+    again = client.post(f"/webhooks/{kit.name}", content=body, headers=headers)  # redelivered
+    assert again.json()["ticket_id"] == first and again.json()["duplicate"] is True
+    drain(services=services, url=url)
     view = client.get(f"/tickets/{first}").json()
     assert view["state"] == "delivered", (view["state"], view.get("reason"))
     assert view["decision"]["route"] == "slm"
