@@ -29,6 +29,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     json: Any = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
