@@ -8,6 +8,7 @@ from typing import Any
 
 from router.backends.base import BackendError, Message
 from router.domain import Draft
+from router.pricing import price_of
 from router.settings import LLMSettings
 
 
@@ -52,26 +53,19 @@ class LLMBackend:
         latency = (time.perf_counter() - start) * 1000
         usage = getattr(resp, "usage", None)
         text = resp.choices[0].message.content or ""
+        prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
+        completion = int(getattr(usage, "completion_tokens", 0) or 0)
+        price = price_of(self.model)  # the same price the report and /metrics use
         return Draft(
             backend=self.name,
             model=self.model,
             text=text.strip(),
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            prompt_tokens=prompt,
+            completion_tokens=completion,
             latency_ms=latency,
-            cost_usd=_cost(litellm, resp),
+            cost_usd=price.cost(prompt, completion),
+            meta={"price_source": price.source},  # "unknown": counted at $0, and said so
         )
-
-
-def _cost(litellm: Any, resp: Any) -> float:
-    """litellm's price for the call; 0 for models without a known price (local servers)."""
-    hidden = getattr(resp, "_hidden_params", None) or {}
-    if hidden.get("response_cost") is not None:
-        return float(hidden["response_cost"])
-    try:
-        return float(litellm.completion_cost(completion_response=resp))
-    except Exception:  # unknown model in the price map
-        return 0.0
 
 
 def get_llm(settings: LLMSettings | None = None) -> LLMBackend | None:

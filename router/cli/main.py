@@ -58,6 +58,9 @@ def _root(
                                       help="Print the version and exit."),
 ) -> None:
     """Answer each support ticket with the cheapest model that is safe for it."""
+    from router.logs import configure_logging
+
+    configure_logging()  # only when DESKROUTE_LOG_FORMAT is set
 
 
 app.add_typer(db_cmds.app, name="db", help="Database migrations (Alembic).")

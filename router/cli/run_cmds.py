@@ -30,7 +30,14 @@ def serve(
     if not APISettings().webhook_secret:
         err_console.print("[yellow]warning:[/] DESKROUTE_WEBHOOK_SECRET is not set: the "
                           "generic webhook refuses every request until it is")
-    uvicorn.run(create_app(embedded_worker=embedded_worker), host=host, port=port)
+    from router.logs import configure_logging
+
+    fmt = configure_logging(default="text")
+    app = create_app(embedded_worker=embedded_worker)
+    if fmt == "json":  # uvicorn's own loggers go through deskroute's JSON handler too
+        uvicorn.run(app, host=host, port=port, log_config=None)
+    else:
+        uvicorn.run(app, host=host, port=port)
 
 
 def preflight(*, policy: bool) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
 from router.settings import QueueSettings
 
@@ -21,6 +21,17 @@ def task_name(task: str) -> str:
 
 
 @lru_cache(maxsize=4)
+def _setup_logging(**_: Any) -> None:
+    """Celery workers log through deskroute's handler (JSON with DESKROUTE_LOG_FORMAT=json,
+    ticket ids on every task line) instead of hijacking the root logger."""
+    from router.logs import configure_logging
+
+    configure_logging(default="text")
+
+
+signals.setup_logging.connect(_setup_logging, weak=False)
+
+
 def make_celery(broker_url: str | None = None) -> Celery:
     url = broker_url or QueueSettings().broker_url
     if not url:

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 from router.domain import TicketState
+from router.logs import ticket_context
 from router.pipeline.services import Services, default_services
 from router.pipeline.steps import STEPS, RetryLater
 from router.store import models as m
@@ -24,8 +25,15 @@ def execute(task: str, ticket_id: int, outbox_id: int | None = None, *,
 
     Unexpected errors end the ticket in ``escalated`` with the error as reason (never a drop).
     """
+    with ticket_context(ticket_id, task):  # every log line of this task names the ticket
+        return _execute(task, ticket_id, outbox_id, services=services, url=url)
+
+
+def _execute(task: str, ticket_id: int, outbox_id: int | None, *,
+             services: Services | None, url: str | None) -> str | None:
     services = services or default_services()
     step = STEPS[task]
+    started = time.perf_counter()
     try:
         with unit_of_work(url) as session:
             ticket = repo.get_ticket(session, ticket_id, lock=True)
@@ -38,8 +46,11 @@ def execute(task: str, ticket_id: int, outbox_id: int | None = None, *,
                 repo.add_outbox(session, next_task, ticket_id)
             if outbox_id:
                 repo.mark_done(session, outbox_id)
-            return next_task
+        log.info("task %s done in %.0f ms, next: %s", task,
+                 (time.perf_counter() - started) * 1000, next_task or "none")
+        return next_task
     except RetryLater as exc:
+        log.warning("task %s will be retried in %.0f s: %s", task, exc.delay, exc)
         _retry(outbox_id, exc.delay, url)
         return None
     except Exception as exc:  # the ticket must not be lost on a bug or a crash in a step
