@@ -16,6 +16,7 @@ from router.cli import (
     delivery_cmds,
     demo_cmd,
     doctor_cmd,
+    export_cmds,
     policy_cmds,
     report_cmds,
     run_cmds,
@@ -66,6 +67,7 @@ def _root(
 app.add_typer(db_cmds.app, name="db", help="Database migrations (Alembic).")
 app.add_typer(delivery_cmds.app, name="deliveries", help="Failed deliveries: list, retry.")
 app.add_typer(policy_cmds.app, name="policy", help="Check routing policies (YAML).")
+app.add_typer(export_cmds.app, name="export", help="Export data (distillation JSONL).")
 app.command("demo")(demo_cmd.demo)
 app.command("doctor")(doctor_cmd.doctor)
 app.command("serve")(run_cmds.serve)
