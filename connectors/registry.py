@@ -67,6 +67,14 @@ class Registry:
     def names(self) -> list[str]:
         return sorted(available())
 
+    def build_all(self) -> Registry:
+        """Build every connector now, so a bad setting (a short secret, a malformed URL)
+        stops the process at start-up with pydantic's error naming the field, instead of
+        failing the first webhook."""
+        for name in self.names():
+            self.get(name)
+        return self
+
 
 def get_connector(name: str) -> Connector:
     """Build one connector from the environment (for callers that hold no ``Registry``)."""

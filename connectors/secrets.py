@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import SecretStr, ValidationInfo, field_validator
+from pydantic import SecretStr, field_validator
 
 MIN_SECRET_CHARS = 16
 PLACEHOLDERS = frozenset({"changeme", "change-me", "secret", "password", "placeholder", "xxx",
                           "your-secret", "your_secret", "todo"})
 
 
-def _check(value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+def _check(value: SecretStr | None) -> SecretStr | None:
     if value is None:
         return None
     raw = value.get_secret_value().strip()
-    name = info.field_name or "secret"
     if raw.lower() in PLACEHOLDERS or len(raw) < MIN_SECRET_CHARS:
-        raise ValueError(f"{name}: refusing a placeholder or a secret shorter than "
+        # pydantic names the field; the CLI turns it into the DESKROUTE_* variable
+        raise ValueError(f"refusing a placeholder or a secret shorter than "
                          f"{MIN_SECRET_CHARS} characters; set the real value")
     return SecretStr(raw)
 

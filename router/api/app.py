@@ -58,7 +58,7 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
     app = FastAPI(title="deskroute", version="0.1.0", lifespan=lifespan, docs_url=None,
                   redoc_url=None)
     app.state.api_settings = APISettings()
-    app.state.connectors = Registry()  # vendor settings read once, here at the edge
+    app.state.connectors = Registry().build_all()  # vendor settings read and checked here
     app.include_router(webhooks.router)
     app.include_router(tickets.router)
     app.include_router(kb.router)

@@ -67,6 +67,9 @@ def worker(
     if not QueueSettings().broker_url:
         fail("DESKROUTE_BROKER_URL is not set; without Redis use `deskroute serve`")
     preflight(policy=True)
+    from connectors.registry import Registry
+
+    Registry().build_all()  # helpdesk settings checked before the deliver queue takes work
     app = make_celery()
     app.worker_main(["worker", "-Q", ",".join(wanted), "--concurrency", str(concurrency),
                      "--pool", pool, "--loglevel", loglevel, "--without-gossip",

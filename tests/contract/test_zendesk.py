@@ -121,7 +121,7 @@ def test_missing_or_garbled_headers_are_refused_not_crashing() -> None:
 
 def test_a_short_or_placeholder_secret_is_refused_naming_the_setting() -> None:
     for bad in ("changeme", "short"):
-        with pytest.raises(ValueError, match="webhook_secret"):
+        with pytest.raises(ValueError, match="webhook_secret"):  # the field is named
             ZendeskSettings(webhook_secret=bad)  # type: ignore[arg-type]
 
 
@@ -269,3 +269,18 @@ def test_webhooks_through_the_api(zd: FakeZendesk, app_for, sqlite_url: str) -> 
     assert ignored.status_code == 200
     assert ignored.json()["ignored"] is True and "agent" in ignored.json()["reason"]
     assert count(sqlite_url, m.Ticket) == 1
+
+
+def test_a_bad_vendor_secret_stops_the_app_at_start_up(monkeypatch: pytest.MonkeyPatch,
+                                                        sqlite_url: str) -> None:
+    from pydantic import ValidationError
+
+    from router.api.app import create_app
+    from router.cli.errors import user_message
+
+    monkeypatch.setenv("DESKROUTE_HELPSCOUT_SECRET", "hunter2")
+    with pytest.raises(ValidationError) as err:
+        create_app(database_url=sqlite_url, embedded_worker=False)
+    assert user_message(err.value) == (
+        "invalid setting DESKROUTE_HELPSCOUT_SECRET: refusing a placeholder or a secret "
+        "shorter than 16 characters; set the real value")
