@@ -11,6 +11,8 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
+from pydantic import SecretStr
+
 from connectors.base import SignatureError
 
 MAX_HEADER_CHARS = 512
@@ -33,6 +35,19 @@ def require(headers: Mapping[str, str], name: str) -> str:
     if value is None:
         raise SignatureError(f"missing or malformed {name} header")
     return value
+
+
+def secret_value(secret: SecretStr | None, variable: str) -> str:
+    """The configured secret; without one every webhook is refused (never accepted unsigned)."""
+    if secret is None:
+        raise SignatureError(f"{variable} is not set: refusing unauthenticated webhooks")
+    return secret.get_secret_value()
+
+
+def expect(headers: Mapping[str, str], name: str, expected: str) -> None:
+    """Header ``name`` must equal ``expected`` (a signature or a token), in constant time."""
+    if not same(require(headers, name), expected):
+        raise SignatureError(f"{name} does not match")
 
 
 def hmac_b64(key: bytes, message: bytes, digest: str) -> str:

@@ -16,22 +16,16 @@ escalation first updates the ticket (``PUT``: group, status Open, and tags — F
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from connectors.base import (
-    Connector,
     DeliveryResult,
     EscalationTarget,
     FollowUp,
     Ignored,
     Inbound,
     NewTicket,
-    PayloadError,
-    SignatureError,
     UpstreamError,
     conversation_id,
 )
@@ -39,55 +33,33 @@ from connectors.freshdesk.client import OPEN, FreshdeskClient
 from connectors.freshdesk.schemas import ApiTicket, RuleWebhook
 from connectors.freshdesk.settings import FreshdeskSettings
 from connectors.text import clean_body
-from connectors.webhook_auth import header, same
+from connectors.vendor import VendorConnector, parse_json, validated
+from connectors.webhook_auth import expect, secret_value
 from router.domain import InboundTicket, OutgoingReply
 
 
-class FreshdeskConnector(Connector):
+class FreshdeskConnector(VendorConnector[FreshdeskSettings, FreshdeskClient]):
     name = "freshdesk"
     settings_class = FreshdeskSettings
 
-    def __init__(self, settings: FreshdeskSettings | None = None) -> None:
-        self.settings = settings or FreshdeskSettings()
-        self._client: FreshdeskClient | None = None
-
-    @property
-    def client(self) -> FreshdeskClient:
-        if self._client is None:
-            self._client = FreshdeskClient(self.settings)
-        return self._client
+    def make_client(self) -> FreshdeskClient:
+        return FreshdeskClient(self.settings)
 
     # --- inbound --------------------------------------------------------------------------------
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
-        token = self.settings.webhook_token
-        if token is None:
-            raise SignatureError(
-                "DESKROUTE_FRESHDESK_WEBHOOK_TOKEN is not set: refusing unauthenticated webhooks")
-        given = header(headers, self.settings.token_header)
-        if given is None:
-            raise SignatureError(f"missing or malformed {self.settings.token_header} header")
-        if not same(given, token.get_secret_value()):
-            raise SignatureError(f"{self.settings.token_header} does not match")
+        token = secret_value(self.settings.webhook_token, "DESKROUTE_FRESHDESK_WEBHOOK_TOKEN")
+        expect(headers, self.settings.token_header, token)
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> Inbound:
-        try:
-            raw = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise PayloadError("body", f"not valid JSON: {exc}") from exc
-        try:
-            hook = RuleWebhook.model_validate(raw)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise PayloadError(".".join(str(p) for p in err["loc"]) or "body", err["msg"]) \
-                from exc
+        hook = validated(RuleWebhook, parse_json(body))
         tid = hook.ticket_id
-        ticket = self._api(lambda c: c.ticket(tid))
+        ticket = self.read_with(lambda c: c.ticket(tid))
         if ticket is None:
             return Ignored(f"ticket {tid} no longer exists", hook.event)
         if hook.event == "created":
             return self._first(ticket, hook.event)
-        convs = self._api(lambda c: c.conversations(tid))
+        convs = self.read_with(lambda c: c.conversations(tid))
         if not convs:
             return self._first(ticket, hook.event or "created")
         latest = convs[-1]
@@ -125,21 +97,7 @@ class FreshdeskConnector(Connector):
             return "reply by deskroute's own API agent"
         return "reply by an agent"
 
-    def _api(self, call: Callable[[FreshdeskClient], Any]) -> Any:
-        try:
-            client = self.client
-        except LookupError as exc:
-            raise UpstreamError(str(exc)) from None
-        return call(client)
-
     # --- outbound -------------------------------------------------------------------------------
-
-    def _deliver(self, call: Callable[[FreshdeskClient], DeliveryResult]) -> DeliveryResult:
-        try:
-            client = self.client
-        except LookupError as exc:
-            return DeliveryResult(ok=False, error=str(exc))
-        return call(client)
 
     def reply(self, reply: OutgoingReply) -> DeliveryResult:
         tid, status = conversation_id(reply), self.settings.reply_status
@@ -151,10 +109,10 @@ class FreshdeskConnector(Connector):
                     return updated
             return c.reply(tid, reply.text)
 
-        return self._deliver(run)
+        return self.deliver_with(run)
 
     def note(self, reply: OutgoingReply) -> DeliveryResult:
-        return self._deliver(lambda c: c.note(conversation_id(reply), reply.text))
+        return self.deliver_with(lambda c: c.note(conversation_id(reply), reply.text))
 
     def escalate(
         self, reply: OutgoingReply, target: EscalationTarget | None = None
@@ -165,11 +123,7 @@ class FreshdeskConnector(Connector):
         tid = conversation_id(reply)
 
         def run(c: FreshdeskClient) -> DeliveryResult:
-            try:
-                current = c.ticket(tid)
-            except UpstreamError as exc:
-                return DeliveryResult(ok=False, error=str(exc), retryable=True,
-                                      retry_after=exc.retry_after)
+            current = c.ticket(tid)  # UpstreamError → a retryable failure (deliver_with)
             if current is None:
                 return DeliveryResult(ok=False, status_code=404,
                                       error=f"freshdesk ticket {tid} not found")
@@ -180,4 +134,4 @@ class FreshdeskConnector(Connector):
             updated = c.update(tid, fields, "escalation update")
             return updated if not updated.ok else c.note(tid, reply.text)
 
-        return self._deliver(run)
+        return self.deliver_with(run)

@@ -18,14 +18,9 @@ replaces them, so the current ones are kept), assigns (``PATCH /assignTo``), reo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
-from typing import Any
-
-from pydantic import ValidationError
 
 from connectors.base import (
-    Connector,
     DeliveryResult,
     EscalationTarget,
     FollowUp,
@@ -33,15 +28,14 @@ from connectors.base import (
     Inbound,
     NewTicket,
     PayloadError,
-    SignatureError,
-    UpstreamError,
     conversation_id,
 )
 from connectors.helpscout.client import HelpScoutClient
 from connectors.helpscout.schemas import Conversation, Thread
 from connectors.helpscout.settings import HelpScoutSettings
 from connectors.text import clean_body
-from connectors.webhook_auth import header, hmac_b64, require, same
+from connectors.vendor import VendorConnector, parse_json, validated
+from connectors.webhook_auth import expect, header, hmac_b64, secret_value
 from router.domain import InboundTicket, OutgoingReply
 
 SIGNATURE_HEADER = "X-HelpScout-Signature"
@@ -53,30 +47,18 @@ def sign(secret: str, body: bytes) -> str:
     return hmac_b64(secret.encode(), body, "sha1")
 
 
-class HelpScoutConnector(Connector):
+class HelpScoutConnector(VendorConnector[HelpScoutSettings, HelpScoutClient]):
     name = "helpscout"
     settings_class = HelpScoutSettings
 
-    def __init__(self, settings: HelpScoutSettings | None = None) -> None:
-        self.settings = settings or HelpScoutSettings()
-        self._client: HelpScoutClient | None = None
-
-    @property
-    def client(self) -> HelpScoutClient:
-        if self._client is None:
-            self._client = HelpScoutClient(self.settings)
-        return self._client
+    def make_client(self) -> HelpScoutClient:
+        return HelpScoutClient(self.settings)
 
     # --- inbound --------------------------------------------------------------------------------
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
-        secret = self.settings.secret
-        if secret is None:
-            raise SignatureError(
-                "DESKROUTE_HELPSCOUT_SECRET is not set: refusing unsigned webhooks")
-        given = require(headers, SIGNATURE_HEADER)
-        if not same(given, sign(secret.get_secret_value(), body)):
-            raise SignatureError("signature does not match")
+        secret = secret_value(self.settings.secret, "DESKROUTE_HELPSCOUT_SECRET")
+        expect(headers, SIGNATURE_HEADER, sign(secret, body))
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> Inbound:
         event = header(headers, EVENT_HEADER)
@@ -84,16 +66,9 @@ class HelpScoutConnector(Connector):
             raise PayloadError(EVENT_HEADER, "missing: which Help Scout event is this?")
         if event not in (CREATED, CUSTOMER_REPLY):
             return Ignored(f"event {event} is not read", event)
-        try:
-            conv = Conversation.model_validate(json.loads(body))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise PayloadError("body", f"not valid JSON: {exc}") from exc
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise PayloadError(".".join(str(p) for p in err["loc"]) or "body", err["msg"]) \
-                from exc
+        conv = validated(Conversation, parse_json(body))
         threads = conv.embedded.threads if conv.embedded and conv.embedded.threads else \
-            self._api(lambda c: c.threads(conv.id))
+            self.read_with(lambda c: c.threads(conv.id))
         customer = sorted((t for t in threads if t.type == "customer"), key=lambda t: t.order)
         if event == CREATED:
             if conv.createdBy.type == "user":
@@ -119,25 +94,7 @@ class HelpScoutConnector(Connector):
             channel="helpscout", requester=person.email or person.id, thread_id=conv.id,
             metadata={k: v for k, v in meta.items() if v}))
 
-    def _api(self, call: Callable[[HelpScoutClient], Any]) -> Any:
-        try:
-            client = self.client
-        except LookupError as exc:
-            raise UpstreamError(str(exc)) from None
-        return call(client)
-
     # --- outbound -------------------------------------------------------------------------------
-
-    def _deliver(self, call: Callable[[HelpScoutClient], DeliveryResult]) -> DeliveryResult:
-        try:
-            client = self.client
-        except LookupError as exc:
-            return DeliveryResult(ok=False, error=str(exc))
-        try:
-            return call(client)
-        except UpstreamError as exc:  # a read the delivery needed
-            return DeliveryResult(ok=False, error=str(exc), retryable=True,
-                                  retry_after=exc.retry_after)
 
     def reply(self, reply: OutgoingReply) -> DeliveryResult:
         conv = conversation_id(reply)
@@ -152,10 +109,10 @@ class HelpScoutConnector(Connector):
                                       "no customer to reply to")
             return c.reply(conv, str(customer), reply.text)
 
-        return self._deliver(run)
+        return self.deliver_with(run)
 
     def note(self, reply: OutgoingReply) -> DeliveryResult:
-        return self._deliver(lambda c: c.note(conversation_id(reply), reply.text))
+        return self.deliver_with(lambda c: c.note(conversation_id(reply), reply.text))
 
     def escalate(
         self, reply: OutgoingReply, target: EscalationTarget | None = None
@@ -183,4 +140,4 @@ class HelpScoutConnector(Connector):
                     return done
             return c.note(conv, reply.text)
 
-        return self._deliver(run)
+        return self.deliver_with(run)

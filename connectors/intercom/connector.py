@@ -17,13 +17,9 @@ Outbound: ``POST /conversations/{id}/reply`` as the configured admin, ``message_
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
-
-from pydantic import ValidationError
+from collections.abc import Mapping
 
 from connectors.base import (
-    Connector,
     DeliveryResult,
     EscalationTarget,
     FollowUp,
@@ -31,14 +27,14 @@ from connectors.base import (
     Inbound,
     NewTicket,
     PayloadError,
-    SignatureError,
     conversation_id,
 )
 from connectors.intercom.client import IntercomClient
 from connectors.intercom.schemas import CUSTOMER_TYPES, Author, Conversation, Notification
 from connectors.intercom.settings import IntercomSettings
 from connectors.text import clean_body
-from connectors.webhook_auth import hmac_hex, require, same
+from connectors.vendor import VendorConnector, parse_json, validated
+from connectors.webhook_auth import expect, hmac_hex, secret_value
 from router.domain import InboundTicket, OutgoingReply
 
 SIGNATURE_HEADER = "X-Hub-Signature"
@@ -48,43 +44,23 @@ def sign(secret: str, body: bytes) -> str:
     return "sha1=" + hmac_hex(secret.encode(), body, "sha1")
 
 
-class IntercomConnector(Connector):
+class IntercomConnector(VendorConnector[IntercomSettings, IntercomClient]):
     name = "intercom"
     settings_class = IntercomSettings
 
-    def __init__(self, settings: IntercomSettings | None = None) -> None:
-        self.settings = settings or IntercomSettings()
-        self._client: IntercomClient | None = None
-
-    @property
-    def client(self) -> IntercomClient:
-        if self._client is None:
-            self._client = IntercomClient(self.settings)
-        return self._client
+    def make_client(self) -> IntercomClient:
+        return IntercomClient(self.settings)
 
     # --- inbound --------------------------------------------------------------------------------
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
-        secret = self.settings.client_secret
-        if secret is None:
-            raise SignatureError(
-                "DESKROUTE_INTERCOM_CLIENT_SECRET is not set: refusing unsigned webhooks")
-        given = require(headers, SIGNATURE_HEADER)
-        if not same(given, sign(secret.get_secret_value(), body)):
-            raise SignatureError("signature does not match")
+        secret = secret_value(self.settings.client_secret, "DESKROUTE_INTERCOM_CLIENT_SECRET")
+        expect(headers, SIGNATURE_HEADER, sign(secret, body))
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> Inbound:
-        try:
-            raw = json.loads(body)
-            note = Notification.model_validate(raw)
-            conv = Conversation.model_validate(note.data.item) if note.topic.startswith(
-                "conversation.") else None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise PayloadError("body", f"not valid JSON: {exc}") from exc
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise PayloadError(".".join(str(p) for p in err["loc"]) or "body", err["msg"]) \
-                from exc
+        note = validated(Notification, parse_json(body))
+        conv = validated(Conversation, note.data.item) if note.topic.startswith(
+            "conversation.") else None
         topic = note.topic
         if topic == "ping":
             return Ignored("ping", topic)
@@ -132,18 +108,11 @@ class IntercomConnector(Connector):
 
     # --- outbound -------------------------------------------------------------------------------
 
-    def _deliver(self, call: Callable[[IntercomClient], DeliveryResult]) -> DeliveryResult:
-        try:
-            client = self.client
-        except LookupError as exc:
-            return DeliveryResult(ok=False, error=str(exc))
-        return call(client)
-
     def reply(self, reply: OutgoingReply) -> DeliveryResult:
-        return self._deliver(lambda c: c.reply(conversation_id(reply), reply.text, "comment"))
+        return self.deliver_with(lambda c: c.reply(conversation_id(reply), reply.text, "comment"))
 
     def note(self, reply: OutgoingReply) -> DeliveryResult:
-        return self._deliver(lambda c: c.reply(conversation_id(reply), reply.text, "note"))
+        return self.deliver_with(lambda c: c.reply(conversation_id(reply), reply.text, "note"))
 
     def escalate(
         self, reply: OutgoingReply, target: EscalationTarget | None = None
@@ -169,4 +138,4 @@ class IntercomConnector(Connector):
                     return assigned
             return c.reply(conv, reply.text, "note")
 
-        return self._deliver(run)
+        return self.deliver_with(run)

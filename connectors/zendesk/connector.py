@@ -20,14 +20,10 @@ failure only repeats those.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from connectors.base import (
-    Connector,
     DeliveryResult,
     EscalationTarget,
     FollowUp,
@@ -35,11 +31,12 @@ from connectors.base import (
     Inbound,
     NewTicket,
     PayloadError,
-    SignatureError,
     UpstreamError,
     conversation_id,
 )
 from connectors.text import clean_body
+from connectors.vendor import VendorConnector, parse_json, validated
+from connectors.webhook_auth import secret_value
 from connectors.zendesk import signature
 from connectors.zendesk.client import ZendeskClient
 from connectors.zendesk.schemas import (
@@ -53,48 +50,26 @@ from connectors.zendesk.settings import ZendeskSettings
 from router.domain import InboundTicket, OutgoingReply
 
 
-def _validate(model: type[BaseModel], raw: Any) -> Any:
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise PayloadError(".".join(str(p) for p in err["loc"]) or "body", err["msg"]) from exc
-
-
-class ZendeskConnector(Connector):
+class ZendeskConnector(VendorConnector[ZendeskSettings, ZendeskClient]):
     name = "zendesk"
     settings_class = ZendeskSettings
 
-    def __init__(self, settings: ZendeskSettings | None = None) -> None:
-        self.settings = settings or ZendeskSettings()
-        self._client: ZendeskClient | None = None
-
-    @property
-    def client(self) -> ZendeskClient:
-        if self._client is None:
-            self._client = ZendeskClient(self.settings)  # LookupError names the settings
-        return self._client
+    def make_client(self) -> ZendeskClient:
+        return ZendeskClient(self.settings)
 
     # --- inbound --------------------------------------------------------------------------------
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
-        secret = self.settings.webhook_secret
-        if secret is None:
-            raise SignatureError(
-                "DESKROUTE_ZENDESK_WEBHOOK_SECRET is not set: refusing unsigned webhooks")
-        signature.verify(secret.get_secret_value(), headers, body,
-                         tolerance=self.settings.replay_window_seconds)
+        secret = secret_value(self.settings.webhook_secret, "DESKROUTE_ZENDESK_WEBHOOK_SECRET")
+        signature.verify(secret, headers, body, tolerance=self.settings.replay_window_seconds)
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> Inbound:
-        try:
-            raw = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise PayloadError("body", f"not valid JSON: {exc}") from exc
+        raw = parse_json(body)
         if not isinstance(raw, dict):
             raise PayloadError("body", "expected a JSON object")
         if "type" in raw:
-            return self._event(_validate(EventWebhook, raw))
-        return self._trigger(_validate(TriggerWebhook, raw))
+            return self._event(validated(EventWebhook, raw))
+        return self._trigger(validated(TriggerWebhook, raw))
 
     def _ticket(self, *, external_id: str, ticket_id: str, body: str, subject: str | None,
                 requester: str | None, **meta: Any) -> InboundTicket:
@@ -134,7 +109,7 @@ class ZendeskConnector(Connector):
 
     def _trigger(self, trig: TriggerWebhook) -> Inbound:
         tid = trig.ticket_id
-        page = self._api(lambda c: c.recent_comments(tid))
+        page = self.read_with(lambda c: c.recent_comments(tid))
         if page is None:
             return Ignored(f"ticket {tid} no longer exists", "trigger")
         public = [c for c in page.comments if c.public]
@@ -145,7 +120,7 @@ class ZendeskConnector(Connector):
         if roles.get(latest.author_id or "") not in (None, "end-user"):
             return Ignored(self._staff_reason(latest.author_id), "trigger")
         first = page.next_page is None and latest.id == page.comments[-1].id
-        ticket = self._api(lambda c: c.ticket(tid))
+        ticket = self.read_with(lambda c: c.ticket(tid))
         text = clean_body(latest.text)
         if not text:
             return Ignored("comment has no text to answer", "trigger")
@@ -164,42 +139,27 @@ class ZendeskConnector(Connector):
             return "comment by deskroute's own API user (its reply)"
         return "comment by an agent"
 
-    def _api(self, call: Any) -> Any:
-        try:
-            client = self.client
-        except LookupError as exc:
-            raise UpstreamError(str(exc)) from None
-        return call(client)
-
     def _comment_text(self, ticket_id: str, comment_id: str) -> str:
-        page = self._api(lambda c: c.recent_comments(ticket_id))
+        page = self.read_with(lambda c: c.recent_comments(ticket_id))
         found: list[ApiComment] = [c for c in (page.comments if page else [])
                                    if c.id == comment_id]
         return clean_body(found[0].text) if found else ""
 
     def _first_comment_text(self, ticket_id: str) -> str:
-        page = self._api(lambda c: c.recent_comments(ticket_id))
+        page = self.read_with(lambda c: c.recent_comments(ticket_id))
         return clean_body(page.comments[-1].text) if page and page.comments else ""
 
     # --- outbound -------------------------------------------------------------------------------
-
-    def _deliver(self, call: Any) -> DeliveryResult:
-        try:
-            client = self.client
-        except LookupError as exc:
-            return DeliveryResult(ok=False, error=str(exc))
-        result: DeliveryResult = call(client)
-        return result
 
     def reply(self, reply: OutgoingReply) -> DeliveryResult:
         ticket: dict[str, Any] = {"comment": {"body": reply.text, "public": True}}
         if self.settings.reply_status:
             ticket["status"] = self.settings.reply_status
-        return self._deliver(lambda c: c.update(conversation_id(reply), ticket, "reply"))
+        return self.deliver_with(lambda c: c.update(conversation_id(reply), ticket, "reply"))
 
     def note(self, reply: OutgoingReply) -> DeliveryResult:
         ticket = {"comment": {"body": reply.text, "public": False}}
-        return self._deliver(lambda c: c.update(conversation_id(reply), ticket, "note"))
+        return self.deliver_with(lambda c: c.update(conversation_id(reply), ticket, "note"))
 
     def escalate(
         self, reply: OutgoingReply, target: EscalationTarget | None = None
@@ -217,4 +177,4 @@ class ZendeskConnector(Connector):
             tagged = c.add_tags(tid, tags)
             return tagged if not tagged.ok else c.update(tid, ticket, "escalation")
 
-        return self._deliver(run)
+        return self.deliver_with(run)
