@@ -13,10 +13,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    TableClause,
+    and_,
+    case,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import Session
 
-from router.reports.reasons import reason_counts
+from router.reports.reasons import categories
+
+Facts = Subquery | TableClause  # the per-ticket rows (a temporary table in reports)
 
 #: additive columns summed per group (names are also the keys of ``Counts.values``)
 SUMS = (
@@ -51,9 +62,9 @@ class Group:
     counts: Counts
 
 
-def grouped_counts(session: Session, facts: Subquery, with_slice: bool) -> list[Group]:
+def grouped_counts(session: Session, facts: Facts, with_slice: bool) -> list[Group]:
     f = facts.c
-    keys: list[ColumnElement] = [f.route, f.intent] + ([f.slice] if with_slice else [])
+    keys: list[Any] = [f.route, f.intent] + ([f.slice] if with_slice else [])
     unsent = and_(f.llm_calls == 0, f.finished == 1)  # finished without the hosted model
     cols: list[ColumnElement] = [
         func.count().label("tickets"),
@@ -65,18 +76,36 @@ def grouped_counts(session: Session, facts: Subquery, with_slice: bool) -> list[
         func.sum(case((unsent, 1), else_=0)).label("unsent"),
         func.sum(case((f.csat.is_not(None), f.csat), else_=0.0)).label("csat_sum"),
         func.sum(case((f.csat.is_not(None), 1), else_=0)).label("csat_n"),
-        *reason_counts(f.reason, f.escalated),
     ]
     groups = []
+    reasons = _reason_counts(session, facts, keys)
     for row in session.execute(select(*keys, *cols).group_by(*keys)):
         data = row._mapping
         counts = Counts()
         for name, value in data.items():
             if name not in ("route", "intent", "slice"):
                 counts.values[name] = float(value or 0)
-        groups.append(Group(str(data["route"]), str(data["intent"]),
-                            None if not with_slice else str(data["slice"]), counts))
+        key = (str(data["route"]), str(data["intent"]),
+               None if not with_slice else str(data["slice"]))
+        for category, n in reasons.get(key, {}).items():
+            counts.values[f"reason__{category}"] = n
+        groups.append(Group(*key, counts))
     return groups
+
+
+def _reason_counts(session: Session, facts: Facts, keys: list[Any]
+                   ) -> dict[tuple[str, str, str | None], dict[str, float]]:
+    """Escalated tickets per group and reason category (each distinct reason text once)."""
+    f = facts.c
+    out: dict[tuple[str, str, str | None], dict[str, float]] = defaultdict(
+        lambda: defaultdict(float))
+    q = select(*keys, f.reason, func.count()).where(f.escalated == 1).group_by(*keys, f.reason)
+    for row in session.execute(q):
+        *key, reason, n = row
+        full = (str(key[0]), str(key[1]), str(key[2]) if len(key) > 2 else None)
+        for category in categories(reason):
+            out[full][category] += float(n)
+    return out
 
 
 def total(groups: Iterable[Group], key: str | None = None) -> dict[str, Counts]:
@@ -87,14 +116,22 @@ def total(groups: Iterable[Group], key: str | None = None) -> dict[str, Counts]:
     return dict(out)
 
 
-def percentiles(session: Session, facts: Subquery, value: str, by: str | None,
+def percentiles(session: Session, facts: Facts, value: str, by: str | None,
                 qs: tuple[int, ...] = (50, 95)) -> dict[str, dict[str, Any]]:
     """Nearest-rank percentiles of ``value`` per ``by`` group: the value at rank ⌈q·n/100⌉."""
     f = facts.c
     v = f[value]
+    key = f[by] if by else literal_column("'all'")
+    if session.get_bind().dialect.name == "postgresql":
+        # percentile_disc is the same nearest-rank definition, computed without a window sort
+        pcols = [func.percentile_disc(q / 100).within_group(v).label(f"p{q}") for q in qs]
+        rows = session.execute(select(key.label("k"), func.count(v).label("n"), *pcols)
+                               .where(v.is_not(None)).group_by(key))
+        return {str(d["k"]): {"n": int(d["n"]), **{f"p{q}": _ms(d[f"p{q}"]) for q in qs}}
+                for d in (row._mapping for row in rows)}
     part = [f[by]] if by else []
     ranked = select(
-        (f[by] if by else literal_column("'all'")).label("k"),
+        key.label("k"),
         v.label("v"),
         func.row_number().over(partition_by=part or None, order_by=v).label("rn"),
         func.count().over(partition_by=part or None).label("n"),

@@ -12,7 +12,7 @@ from router.domain import CSAT_SCALE
 from router.pricing import DEFAULT_COUNTERFACTUAL_MODEL, Price, PriceSettings, price_of
 from router.reports.aggregate import Counts, Group, grouped_counts, percentiles, total
 from router.reports.counterfactual import TokenModel, token_model
-from router.reports.facts import hosted_models, ticket_facts
+from router.reports.facts import hosted_models, materialized, ticket_facts
 from router.reports.reasons import CATEGORIES
 from router.reports.settings import ReportSettings
 from router.reports.window import Window
@@ -146,7 +146,13 @@ def build_report(session: Session, window: Window | None = None, *, by: str | No
     pricing = _Pricing(session, window, settings, llm or LLMSettings(), prices or PriceSettings())
     quiet = timedelta(hours=settings.resolution_quiet_hours)
     with_slice = by is not None and by not in ("route", "intent")
-    facts = ticket_facts(session, window, pricing.hosted, quiet, by if with_slice else None)
+    query = ticket_facts(session, window, pricing.hosted, quiet, by if with_slice else None)
+    with materialized(session, query) as facts:
+        return _assemble(session, window, facts, by, with_slice, pricing)
+
+
+def _assemble(session: Session, window: Window, facts: Any, by: str | None, with_slice: bool,
+              pricing: _Pricing) -> dict[str, Any]:
     groups = grouped_counts(session, facts, with_slice)
     everything = total(groups).get("all", Counts())
     report: dict[str, Any] = {"window": window.as_dict(), **metrics(everything, pricing)}

@@ -8,12 +8,30 @@ match docs/METRICS.md; the outcome kinds and what counts as negative come from
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    TableClause,
+    and_,
+    case,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from router.domain import (
     HUMAN_WORK_OUTCOMES,
@@ -184,6 +202,34 @@ def ticket_facts(session: Session, window: Window, prices: Mapping[str, Price],
          .outerjoin(delivered, delivered.c.ticket_id == T.id))
     q = q.where(T.id == ticket_id) if ticket_id is not None else in_window(q, window)
     return q.subquery("facts")
+
+
+class _CreateTempAs(Executable, ClauseElement):
+    inherit_cache = False
+
+    def __init__(self, name: str, query: Select) -> None:
+        self.name, self.query = name, query
+
+
+@compiles(_CreateTempAs)
+def _compile_create_temp_as(element: _CreateTempAs, compiler: Any, **kw: Any) -> str:
+    return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.query, **kw)}"
+
+
+@contextmanager
+def materialized(session: Session, facts: Subquery) -> Iterator[TableClause]:
+    """The facts computed once into a temporary table that the report's queries all read.
+
+    Each aggregate over the subquery would recompute the joins; a temporary table is private to
+    the connection and dropped afterwards (it needs a writable connection: not a hot standby).
+    """
+    name = f"report_facts_{uuid.uuid4().hex[:12]}"
+    query = select(*facts.c)
+    session.execute(_CreateTempAs(name, query))
+    try:
+        yield table(name, *(column(c.name) for c in facts.c))
+    finally:
+        session.execute(text(f"DROP TABLE {name}"))
 
 
 def slice_column(slice_by: str, name: str, T: type[m.Ticket], D: type[m.Decision]

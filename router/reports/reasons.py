@@ -1,15 +1,16 @@
 """Escalation reasons grouped into categories support-ops can act on.
 
 A ticket's ``reason`` is the text the pipeline stored when it escalated ("signal legal_threat:
-…; confidence 0.41 < 0.88"), several reasons joined by "; ". Each category is a SQL ``LIKE``
-pattern over that text, so counting them is one aggregate; a ticket escalated for two reasons
-counts under both, and one matching none counts as ``other``. When the pipeline words a
-reason differently, this table is the one place to change.
+…; confidence 0.41 < 0.88"), several reasons joined by "; ". Each category is a ``LIKE``-style
+pattern over that text; the database groups escalated tickets by reason text and each distinct
+text is matched once here. A ticket escalated for two reasons counts under both, one matching
+none counts as ``other``. When the pipeline words a reason differently, this table is the one
+place to change.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, case, func, not_, or_
+import re
 
 from router.signals.base import SIGNAL_NAMES  # (moving to router.domain with issue 10)
 
@@ -31,17 +32,17 @@ REASON_PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
 CATEGORIES = tuple(name for name, _ in REASON_PATTERNS) + ("other",)
 
 
-def _matches(reason: ColumnElement, patterns: tuple[str, ...]) -> ColumnElement:
-    return or_(*(reason.like(p) for p in patterns))
+def _regex(pattern: str) -> re.Pattern[str]:
+    """A ``LIKE`` pattern (``%`` any text, ``_`` any one character) as a regular expression."""
+    parts = (".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
+    return re.compile("".join(parts), re.DOTALL)
 
 
-def reason_counts(reason: ColumnElement, escalated: ColumnElement) -> list[ColumnElement]:
-    """One ``SUM`` per category (labelled ``reason__<category>``) over escalated tickets."""
-    text = func.coalesce(reason, "")
-    cols: list[ColumnElement] = [
-        func.sum(case((and_(escalated == 1, _matches(text, pats)), 1), else_=0))
-            .label(f"reason__{name}") for name, pats in REASON_PATTERNS]
-    any_known = or_(*(_matches(text, pats) for _, pats in REASON_PATTERNS))
-    cols.append(func.sum(case((and_(escalated == 1, not_(any_known)), 1), else_=0))
-                .label("reason__other"))
-    return cols
+_COMPILED = tuple((name, tuple(_regex(p) for p in pats)) for name, pats in REASON_PATTERNS)
+
+
+def categories(reason: str | None) -> list[str]:
+    """The categories one stored reason falls under (``other`` when none)."""
+    text = reason or ""
+    found = [name for name, rxs in _COMPILED if any(rx.fullmatch(text) for rx in rxs)]
+    return found or ["other"]
