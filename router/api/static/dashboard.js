@@ -7,7 +7,11 @@
   var d = JSON.parse(node.textContent);
   var blue = "#2458d3", green = "#1f8a4c", teal = "#3aa3a3", red = "#c0392b", grey = "#8a93a6";
   var pct = function (v) { return Math.round(v * 1000) / 10 + " %"; };
-  var usd = function (v) { return v === null ? "-" : "$" + Number(v).toFixed(4); };
+  var usd = function (v) {
+    if (v === null) { return "-"; }
+    var n = Number(v);  // fractions of a cent need significant digits, not fixed decimals
+    return "$" + (n !== 0 && Math.abs(n) < 0.01 ? n.toPrecision(2) : n.toFixed(4));
+  };
   Chart.defaults.animation = false;  // steady screenshots; nothing moves on a dashboard
   Chart.defaults.maintainAspectRatio = false;
 
