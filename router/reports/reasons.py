@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from router.signals.base import SIGNAL_NAMES  # (moving to router.domain with issue 10)
+from router.domain import SIGNAL_NAMES
 
 REASON_PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     *((f"signal:{name}", (f"%signal {name}:%",)) for name in SIGNAL_NAMES),
