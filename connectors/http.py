@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -143,11 +143,11 @@ class VendorClient:
     def request(
         self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
         idempotent: bool | None = None, headers: Mapping[str, str] | None = None,
-        data: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None, retry: RetryPolicy | None = None,
     ) -> httpx.Response:
         """Send with inline retries; raise ``VendorUnavailable`` when nothing answered."""
         idempotent = method in ("GET", "HEAD") if idempotent is None else idempotent
-        policy = self.retry
+        policy = retry or self.retry
         for attempt in range(1, policy.attempts + 1):
             last = attempt == policy.attempts
             try:
@@ -195,12 +195,19 @@ class VendorClient:
                 ref = None
         return result_of(resp, what=f"{self.name} {what}", ref=ref)
 
+    def impatient(self) -> RetryPolicy:
+        """For reads while a webhook waits for its answer: at most 2 tries and 1 s of waiting
+        (the vendor gets a 503 with Retry-After and redelivers, instead of timing out)."""
+        return replace(self.retry, attempts=min(self.retry.attempts, 2),
+                       max_inline_wait=min(self.retry.max_inline_wait, 1.0))
+
     def get_json(self, path: str, params: Mapping[str, Any] | None = None, *,
                  headers: Mapping[str, str] | None = None) -> Any:
         """GET for a parse (fetching a comment's text). None for 404 (the thing is gone);
         any other failure becomes ``UpstreamError`` (503: the vendor redelivers later)."""
         try:
-            resp = self.request("GET", path, params=params, headers=headers)
+            resp = self.request("GET", path, params=params, headers=headers,
+                                retry=self.impatient())
         except VendorUnavailable as exc:
             raise UpstreamError(str(exc)) from None
         if resp.status_code == 404:

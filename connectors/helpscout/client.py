@@ -16,7 +16,13 @@ import httpx
 from connectors.base import DeliveryResult, UpstreamError
 from connectors.helpscout.schemas import Conversation, Thread
 from connectors.helpscout.settings import HelpScoutSettings
-from connectors.http import VendorClient, VendorUnavailable, result_of, retry_after_seconds
+from connectors.http import (
+    RetryPolicy,
+    VendorClient,
+    VendorUnavailable,
+    result_of,
+    retry_after_seconds,
+)
 
 NOT_CONFIGURED = ("Help Scout API not configured: set DESKROUTE_HELPSCOUT_APP_ID and "
                   "DESKROUTE_HELPSCOUT_APP_SECRET")
@@ -75,7 +81,8 @@ class HelpScoutClient:
         return {"authorization": f"Bearer {token}"}, DeliveryResult(ok=True)
 
     def _send(self, method: str, path: str, *, json: Any = None,
-              params: dict[str, Any] | None = None) -> httpx.Response | DeliveryResult:
+              params: dict[str, Any] | None = None,
+              retry: RetryPolicy | None = None) -> httpx.Response | DeliveryResult:
         """The response (after one token refresh on 401), or why there is none."""
         for refresh in (False, True):
             headers, got = self._bearer(refresh)
@@ -83,7 +90,7 @@ class HelpScoutClient:
                 return got
             try:
                 resp = self.http.request(method, path, json=json, params=params,
-                                         headers=headers)
+                                         headers=headers, retry=retry)
             except VendorUnavailable as exc:
                 return DeliveryResult(ok=False, error=str(exc), retryable=True)
             if resp.status_code != 401 or refresh:
@@ -97,7 +104,7 @@ class HelpScoutClient:
         return result_of(resp, what=f"helpscout {what}", ref=_resource_id(resp))
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        resp = self._send("GET", path, params=params)
+        resp = self._send("GET", path, params=params, retry=self.http.impatient())
         if isinstance(resp, DeliveryResult):
             raise UpstreamError(resp.error or "helpscout unavailable", resp.retry_after)
         if resp.status_code == 404:

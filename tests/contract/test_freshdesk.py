@@ -143,3 +143,15 @@ def test_rule_webhook_through_the_api(fd: FakeFreshdesk, app_for, sqlite_url: st
     bad = client.post("/webhooks/freshdesk", content=b'{"ticket_id": "abc"}', headers=H)
     assert bad.status_code == 422 and bad.json()["detail"]["field"] == "ticket_id"
     assert count(sqlite_url, m.Ticket) == 1
+
+
+def test_vendor_down_while_reading_the_message_is_503_and_stores_nothing(
+        fd: FakeFreshdesk, app_for, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    client = app_for(freshdesk=settings_for(fd))
+    tid = fd.open_ticket("Refund", "<p>I want a refund</p>")
+    fd.fail_next(1, status=503, headers={"Retry-After": "7"}, only="GET")  # > 1 s: not waited
+    r = client.post("/webhooks/freshdesk", content=b'{"ticket_id": "%d"}' % tid, headers=H)
+    assert r.status_code == 503 and r.headers["retry-after"] == "7"
+    assert count(sqlite_url, m.Ticket) == 0
+    again = client.post("/webhooks/freshdesk", content=b'{"ticket_id": "%d"}' % tid, headers=H)
+    assert again.status_code == 202  # Freshdesk's redelivery once the API is back
