@@ -70,6 +70,7 @@ def evaluate(policy: Policy, inp: PolicyInput, *, classifier_version: str,
         classifier_version=classifier_version,
         signals=inp.signals,
         runner_up=pred.runner_up,
+        mode=policy.rollout.mode_for(pred.intent, inp.channel),
     )
 
 

@@ -25,7 +25,7 @@ from pydantic import (
     field_validator,
 )
 
-from router.domain import Route, SignalName
+from router.domain import Mode, Route, SignalName
 
 
 def _compile(value: Any) -> re.Pattern[str]:
@@ -77,6 +77,62 @@ class FollowUp(_Strict):
         default=Route.LLM, description="A follow-up saying the previous answer did not help.")
 
 
+class Evidence(_Strict):
+    """When the promotion report recommends ``auto`` for an intent (``deskroute report
+    --promotion``): enough drafts, and a share the agents sent as-is or lightly edited whose
+    Wilson lower bound clears the bar."""
+
+    min_drafts: int = Field(default=50, ge=1, le=1_000_000,
+                            description="Settled drafts an intent needs before any promotion.")
+    min_lower_bound: Score = Field(
+        default=0.9, description="Lower confidence bound of the usable share (sent as-is or "
+        "lightly edited) needed for 'promote to auto'.")
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0,
+                              description="Confidence level of the Wilson bound.")
+    llm_margin: Score = Field(
+        default=0.1, description="Recommend the hosted LLM for an intent when its usable share "
+        "beats the local model's by at least this much (from the shadow comparison).")
+    settle_hours: float = Field(
+        default=72.0, ge=0, le=24 * 365,
+        description="A draft no agent reply matched after this many hours counts as ignored.")
+
+
+class ShadowCompare(_Strict):
+    """Draft a sample of locally answered tickets with the hosted LLM too (never sent), so the
+    quality gap per intent is measured before anything is switched."""
+
+    rate: Score = Field(default=0.0, description="Share of local drafts also drafted by the "
+                        "hosted LLM (0 = off).")
+    budget_usd_per_day: float = Field(default=1.0, ge=0, le=1_000_000,
+                                      description="Hosted spend on comparison drafts per UTC day; "
+                                      "none once it is reached.")
+    intents: tuple[IntentName, ...] = Field(default=(),
+                                            description="Only these intents; empty = every one.")
+
+
+class Rollout(_Strict):
+    """How far deskroute may act, per intent and channel (see README "Rolling out").
+
+    ``shadow`` drafts and stores, sends nothing; ``assist`` posts the draft as an internal note
+    for the agent; ``auto`` replies. An intent's mode (or ``mode`` when it has none) applies,
+    capped by its channel's: a channel in ``shadow`` sends nothing whatever the intent says.
+    """
+
+    mode: Mode = Field(default=Mode.ASSIST, description="Every intent without its own mode.")
+    intents: dict[IntentName, Mode] = Field(default_factory=dict,
+                                            description="Intent -> mode (promotions write here).")
+    channels: dict[Annotated[str, Field(min_length=1, max_length=32)], Mode] = Field(
+        default_factory=dict, description="Channel -> the most a ticket from it may do.")
+    evidence: Evidence = Evidence()
+    shadow_compare: ShadowCompare = ShadowCompare()
+
+    def mode_for(self, intent: str, channel: str | None = None) -> Mode:
+        """The mode in force for a ticket of ``intent`` arriving on ``channel``."""
+        mode = self.intents.get(intent, self.mode)
+        cap = self.channels.get(channel) if channel else None
+        return mode if cap is None or mode.rank <= cap.rank else cap
+
+
 class Policy(_Strict):
     """A routing policy (see ``policies/default.yaml`` for every key with its meaning)."""
 
@@ -113,6 +169,7 @@ class Policy(_Strict):
         default_factory=dict, description="Risk signal -> where it sends the ticket.")
     follow_up: FollowUp = FollowUp()  # frozen, so one shared default is safe
     rules: tuple[TextRule, ...] = ()
+    rollout: Rollout = Rollout()
 
     _hash: str = PrivateAttr("")
 

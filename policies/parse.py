@@ -15,7 +15,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from policies.model import FollowUp, Policy, TextRule, content_hash
+from policies.model import (
+    Evidence,
+    FollowUp,
+    Policy,
+    Rollout,
+    ShadowCompare,
+    TextRule,
+    content_hash,
+)
 from router.domain import SIGNAL_NAMES
 
 Path_ = tuple[str | int, ...]
@@ -117,6 +125,12 @@ def _known_keys(parent: Path_) -> list[str]:
         model = FollowUp
     elif parent[:1] == ("rules",):
         model = TextRule
+    elif parent == ("rollout", "evidence"):
+        model = Evidence
+    elif parent == ("rollout", "shadow_compare"):
+        model = ShadowCompare
+    elif parent[:1] == ("rollout",):
+        model = Rollout
     return list(model.model_fields)
 
 

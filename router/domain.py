@@ -17,6 +17,39 @@ class Route(StrEnum):
     HUMAN = "human"
 
 
+class Mode(StrEnum):
+    """How far deskroute may act on a ticket (the rollout mode; see README "Rolling out").
+
+    ``shadow``: decide and draft, store, send nothing; ``assist``: post the draft to the agent
+    as an internal note; ``auto``: reply to the customer. Ordered from most to least cautious.
+    """
+
+    SHADOW = "shadow"
+    ASSIST = "assist"
+    AUTO = "auto"
+
+    @property
+    def rank(self) -> int:
+        """0 = most cautious: a channel's mode caps an intent's with ``min(.., key=rank)``."""
+        return _MODE_RANK[self]
+
+
+_MODE_RANK = {Mode.SHADOW: 0, Mode.ASSIST: 1, Mode.AUTO: 2}
+
+
+class FeedbackKind(StrEnum):
+    """What an agent did with a draft deskroute suggested (router/rollout/feedback.py)."""
+
+    SENT_AS_IS = "sent_as_is"  # the agent's public reply is the draft
+    EDITED = "edited"  # the draft with light edits
+    REWRITTEN = "rewritten"  # the same answer in the agent's own words
+    IGNORED = "ignored"  # no reply, or a reply that does not use the draft
+
+
+#: The drafts an agent could send with (almost) no work: what earns an intent ``auto``.
+USABLE_FEEDBACK = frozenset({FeedbackKind.SENT_AS_IS, FeedbackKind.EDITED})
+
+
 class TicketState(StrEnum):
     RECEIVED = "received"
     DECIDED = "decided"
@@ -144,6 +177,7 @@ class PolicyInput:
     signals: tuple[Signal, ...] = ()
     context: ConversationContext = field(default_factory=ConversationContext)
     llm_available: bool = False
+    channel: str | None = None  # the ticket's channel: the rollout mode may depend on it
 
 
 @dataclass(frozen=True)
@@ -157,6 +191,7 @@ class Decision:
     classifier_version: str
     signals: tuple[Signal, ...] = ()
     runner_up: str | None = None
+    mode: Mode = Mode.ASSIST  # the rollout mode in force (part of the policy, so of its hash)
 
 
 @dataclass(frozen=True)
