@@ -6,7 +6,10 @@ For BANKING77-OOS and HWU64 (train → valid) it trains both methods once each (
 vectors are computed once and shared; with --finetune a third variant fine-tunes its own
 encoder), prints
 the issue's metrics side by side plus ``foreign_deflection``: the share of tickets from the
-other data sets (another domain, all must escalate) that would be answered locally. Then it
+other data sets (another domain, all must escalate) that would be answered locally, and the
+operating points for unsafe targets 5 % and 10 % at the default out-of-scope share and at
+valid's own share (chosen on TRAIN, measured on valid, next to the best threshold in
+hindsight at the same unsafe rate). Then it
 measures the shipped classifier's single-ticket latency (p50/p95, encoder included) and batch
 throughput; bench/bench_routing.py --classifier DIR measures any other artifact.
 """
@@ -24,10 +27,12 @@ import numpy as np
 
 from router.classify.dataio import read_labelled_csv
 from router.classify.embedder import get_encoder
+from router.classify.operating import DEFAULT_OOS_SHARE
 from router.classify.trained import TrainedClassifier
 from router.evaluate import METRIC_KEYS, evaluate_sets
 
 DATASETS = ("banking77_oos", "hwu64")
+TARGETS = (0.05, 0.10)
 FOREIGN = ("banking77_oos", "hwu64", "bitext")
 LATENCY_TEXTS = (
     "how do I reset my password",
@@ -62,6 +67,8 @@ def bench_dataset(folder: Path, finetune: bool = False) -> dict[str, dict[str, A
     x_test = encoder.encode([t for t, _ in test])
     x_foreign = encoder.encode([t for t, _ in foreign])
     encode_s = time.perf_counter() - started
+    own_share = round(sum(1 for _, i in test if i == "oos") / len(test), 3)
+    shares = sorted({DEFAULT_OOS_SHARE, own_share})
     results = {}
     variants = [("naive", "naive", False), ("deskroute", "deskroute", False)]
     if finetune:
@@ -73,6 +80,8 @@ def bench_dataset(folder: Path, finetune: bool = False) -> dict[str, dict[str, A
             method=method,
             train_embeddings=x_train,
             finetune=tuned,
+            oos_shares=shares,
+            targets=TARGETS,
         )
         result = scored["valid"]
         # the shared encoding time belongs to both methods' training and routing
@@ -127,9 +136,20 @@ def main() -> None:
         print(f"\n{name} (train → valid)")
         methods = list(report[name])
         print(f"{'metric':28s} " + " ".join(f"{m:>20s}" for m in methods))
-        for key in (*METRIC_KEYS, "foreign_deflection", "n_foreign"):
+        keys = [k for k in (*METRIC_KEYS, "foreign_deflection", "n_foreign")
+                if k != "operating_points"]
+        for key in keys:
             row = [report[name][m][key] for m in methods]
             print(f"{key:28s} " + " ".join(f"{'n/a' if v is None else v:>20}" for v in row))
+        print("operating points (target, share): deflection / unsafe on valid, ratio to the best "
+              "threshold in hindsight at that unsafe rate, bound promised on TRAIN")
+        for m in methods:
+            for point in report[name][m]["operating_points"]:
+                best = point["hindsight_deflection"]
+                ratio = point["deflection"] / best if best else float("nan")
+                print(f"  {m:22s} {point['target_unsafe']:.2f} {point['oos_share']:.3f}  "
+                      f"{point['deflection']:.4f} / {point['unsafe_rate']:.4f}  x{ratio:.2f}  "
+                      f"bound {point['unsafe_bound']}")
     print("\nlatency (shipped classifier, encoder included):", report["latency_shipped_classifier"])
 
 

@@ -29,7 +29,8 @@ class Classifier(Protocol):
         ...
 
     def intent_threshold(self, intent: str) -> float:
-        """Per-intent threshold (falls back to the global one)."""
+        """Per-intent threshold: the global one unless the intent's own evidence moved it
+        (stricter or laxer; see router/classify/operating.py)."""
         ...
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]: ...

@@ -25,6 +25,8 @@ class NaiveClassifier:
         self.weight = np.zeros((0, 0), dtype=np.float32)
         self.bias = np.zeros(0, dtype=np.float32)
         self._threshold = 0.5
+        # out-of-fold (confidence, safe) the threshold was picked on, to re-pick for any target
+        self.oof: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0, dtype=bool))
 
     @property
     def version(self) -> str:
@@ -99,5 +101,6 @@ def fit_naive(
         fold = NaiveClassifier(spec_of(enc, encoder)).fit(x[train_idx], labels[train_idx])
         conf[test_idx], pred[test_idx], _ = fold.score_embeddings(x[test_idx])
     model = NaiveClassifier(spec_of(enc, encoder)).fit(x, labels)
-    model.set_threshold(pick_threshold(conf, (labels != OOS) & (pred == labels), target_unsafe))
+    model.oof = (conf, (labels != OOS) & (pred == labels))
+    model.set_threshold(pick_threshold(*model.oof, target_unsafe))
     return model

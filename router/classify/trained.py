@@ -3,7 +3,10 @@
 Training is cross-validated on purpose: the stacker and the thresholds are fitted on
 out-of-fold predictions, so the operating point chosen on TRAIN holds on tickets the model has
 not seen (a model always looks safe on its own training rows). An artifact is a directory:
-``meta.json`` (version = content hash, encoder, intents, thresholds, method) and ``head.npz``.
+``meta.json`` (version = content hash, encoder, intents, thresholds, method, the declared
+out-of-scope share and what the operating point promises there), ``head.npz`` and
+``evidence.npz``: the out-of-fold predictions the thresholds were chosen on, kept so the
+operating point can be re-picked for another share or target without retraining.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from router.classify.base import OOS
 from router.classify.confidence import ConfidenceModel
 from router.classify.embedder import DEFAULT_ENCODER, get_encoder, join_spec, split_spec
 from router.classify.head import Head, run_head
+from router.classify.operating import Outcomes
 from router.domain import Prediction
 from router.settings import DATA_DIR, model_settings
 
@@ -30,6 +34,7 @@ DEFAULT_CLASSIFIER_DIR = DATA_DIR / "classifier"
 METHOD = "minilm+ngram-softmax-oos+knn-stacker+novelty-gate"
 METHOD_FINETUNED = "finetuned-" + METHOD
 ENCODER_DIR = "encoder"  # a fine-tuned encoder lives in this sub-folder of the artifact
+EVIDENCE_FILE = "evidence.npz"
 _LOADED: dict[str, TrainedClassifier] = {}
 _LOAD_LOCK = threading.Lock()
 
@@ -46,8 +51,10 @@ class TrainedClassifier:
         threshold: float = 0.5,
         intent_thresholds: dict[str, float] | None = None,
         meta: dict[str, Any] | None = None,
+        evidence: Outcomes | None = None,
     ) -> None:
         self.head = head
+        self.evidence = evidence  # out-of-fold outcomes (None: an artifact from before them)
         self.confidence_model = confidence
         self.encoder_name = encoder
         self._threshold = float(threshold)
@@ -69,7 +76,7 @@ class TrainedClassifier:
         return self._threshold
 
     def intent_threshold(self, intent: str) -> float:
-        return max(self._threshold, self.intent_thresholds.get(intent, self._threshold))
+        return self.intent_thresholds.get(intent, self._threshold)
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         if not texts:
@@ -205,6 +212,8 @@ class TrainedClassifier:
             "knn_share": round(self.head.knn_share, 6),
         }
         (folder / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        if self.evidence is not None:
+            _save_evidence(folder / EVIDENCE_FILE, self.evidence, self.head.classes)
         return folder
 
     @classmethod
@@ -239,6 +248,31 @@ class TrainedClassifier:
             threshold=float(meta.get("threshold", 0.5)),
             intent_thresholds={k: float(v) for k, v in meta.get("intent_thresholds", {}).items()},
             meta=meta,
+            evidence=_load_evidence(folder / EVIDENCE_FILE, head.classes),
+        )
+
+
+def _save_evidence(file: Path, evidence: Outcomes, classes: list[str]) -> None:
+    index = {name: i for i, name in enumerate(classes)}
+    np.savez_compressed(
+        file,
+        confidence=np.asarray(evidence.confidence, dtype=np.float64),
+        intent=np.array([index[str(i)] for i in evidence.intent], dtype=np.int16),
+        safe=np.asarray(evidence.safe, dtype=bool),
+        routine=evidence.in_scope,
+    )
+
+
+def _load_evidence(file: Path, classes: list[str]) -> Outcomes | None:
+    if not file.is_file():
+        return None
+    with np.load(file) as data:
+        names = np.asarray(classes, dtype=object)
+        return Outcomes(
+            data["confidence"].astype(np.float64),
+            names[data["intent"].astype(np.int64)],
+            data["safe"].astype(bool),
+            data["routine"].astype(bool),
         )
 
 

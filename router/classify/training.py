@@ -25,7 +25,7 @@ from router.classify.embedder import get_encoder, spec_of, split_spec
 from router.classify.finetune import FinetuneOptions, finetune_encoder, torch_threads
 from router.classify.head import FEATURE_NAMES, fit_head, run_head
 from router.classify.negatives import GENERIC_NEGATIVES, filter_negatives
-from router.classify.operating import Outcomes, calibrate_outcomes
+from router.classify.operating import CONFIDENCE, DEFAULT_OOS_SHARE, Outcomes, choose
 from router.classify.trained import (
     ENCODER_DIR,
     METHOD,
@@ -55,6 +55,7 @@ def fit_classifier(
     encoder: str | None = None,
     folds: int = 4,
     target_unsafe: float = 0.05,
+    oos_share: float | None = None,
     c: float = 10.0,
     use_negatives: bool = True,
     seed: int = 0,
@@ -68,6 +69,11 @@ def fit_classifier(
     ``embeddings`` lets benchmarks pass the base encoder's vectors for ``rows``. With
     ``finetune`` the encoder is first fine-tuned on the rows (saved to ``encoder_dir``, a fresh
     temporary folder if None) and the head is trained on the fine-tuned vectors.
+
+    The operating point is chosen on the out-of-fold predictions for ``target_unsafe`` at the
+    out-of-scope share ``oos_share`` of live traffic (None: the conservative default), on the
+    bound of :mod:`router.classify.operating`; those predictions travel with the artifact
+    (``evidence``), so ``deskroute calibrate --oos-share`` can re-pick without retraining.
 
     Calibration caveat: the fine-tuned encoder has seen every row, so the out-of-fold heads
     are slightly optimistic. Measured on BANKING77-OOS (docs/CLASSIFIER_BENCH.md), that
@@ -130,8 +136,10 @@ def fit_classifier(
     safe = routine & (oof_pred == labels)
     confidence = fit_confidence(conf_features, safe, sim_any, routine)
     oof_conf = confidence.score(conf_features, sim_any)
-    outcomes = Outcomes(oof_conf, oof_pred, safe)
-    threshold, per_intent = calibrate_outcomes(outcomes, target_unsafe=target_unsafe)
+    scored = np.asarray([p is not None for p in oof_pred])  # folds too small to train skip
+    outcomes = Outcomes(oof_conf[scored], oof_pred[scored], safe[scored], routine[scored])
+    share = DEFAULT_OOS_SHARE if oos_share is None else oos_share
+    point = choose(outcomes, target_unsafe, share)
 
     report("fitting final model", n_folds / (n_folds + 1))
     head = fit_head(x, labels, texts=texts, c=c)
@@ -144,6 +152,10 @@ def fit_classifier(
         "folds": n_folds,
         "c": c,
         "target_unsafe": target_unsafe,
+        "oos_share": share,
+        "oos_share_source": "default" if oos_share is None else "declared",
+        "bound_confidence": CONFIDENCE,
+        "operating_point": point.estimate.to_json() if point.estimate else {},
         "cv_intent_accuracy": round(oof_acc, 4),
         "seconds_train": round(time.perf_counter() - started, 2),
         "finetuned": finetune,
@@ -155,9 +167,10 @@ def fit_classifier(
         head,
         confidence,
         encoder=encoder_name,
-        threshold=threshold,
-        intent_thresholds=per_intent,
+        threshold=point.threshold,
+        intent_thresholds=point.intent_thresholds,
         meta=meta,
+        evidence=outcomes,
     )
     if scratch is not None:
         # a fine-tuned encoder in a scratch folder lives as long as the classifier object

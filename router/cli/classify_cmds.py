@@ -77,6 +77,45 @@ FINETUNE_OPTION: Any = typer.Option(
 EPOCHS_OPTION: Any = typer.Option(
     2, min=1, max=20, help="Fine-tuning epochs (with --finetune)."
 )
+_SHARE_HELP = (
+    "Share of live tickets that are out of scope (must escalate), 0-1. Thresholds are chosen "
+    "for traffic with this share, not the training file's. Default {default}: a conservative "
+    "guess for users who do not know theirs; `calibrate --from-outcomes` measures it."
+)
+
+
+def _share(value: float | None) -> float | None:
+    if value is not None and not 0.0 <= value <= 1.0:
+        _fail("--oos-share must be between 0 and 1")
+    return value
+
+
+def _shares(value: str | None) -> list[float]:
+    """A comma list of shares ('0.1,0.3,0.5'); each between 0 and 1."""
+    from router.classify.operating import DEFAULT_OOS_SHARE
+
+    if value is None:
+        return [DEFAULT_OOS_SHARE]
+    try:
+        shares = [float(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        _fail(f"--oos-share {value!r}: give numbers between 0 and 1, separated by commas")
+    if not shares or any(not 0.0 <= v <= 1.0 for v in shares):
+        _fail(f"--oos-share {value!r}: give numbers between 0 and 1, separated by commas")
+    return shares
+
+
+def _promise(point: dict[str, Any]) -> dict[str, Any]:
+    """What an operating point promises, in words a support lead reads."""
+    if not point:
+        return {}
+    level = int(round(100 * float(point.get("confidence", 0.9))))
+    return {
+        "expected_deflection": f"{point['deflection']:.3f} "
+        f"({point['deflection_low']:.3f}-{point['deflection_high']:.3f} at {level} %)",
+        "expected_unsafe_rate": f"{point['unsafe_rate']:.4f} "
+        f"(≤ {point['unsafe_bound']:.4f} at {level} %)",
+    }
 
 
 @app.command("train")
@@ -88,6 +127,8 @@ def train_cmd(
     target_unsafe: float = typer.Option(
         0.05, help="Unsafe share of local answers the calibrated threshold aims at (0-1)."
     ),
+    oos_share: float | None = typer.Option(None, "--oos-share", help=_SHARE_HELP.format(
+        default="0.5")),
     finetune: bool = FINETUNE_OPTION,
     epochs: int = EPOCHS_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary instead of a table."),
@@ -95,12 +136,15 @@ def train_cmd(
     """Train a classifier and calibrate its thresholds by cross-validation on DATA.
 
     Rows labelled 'oos' are examples of tickets that must escalate; use them if you have them.
+    The summary shows what the operating point promises for traffic with --oos-share
+    out-of-scope tickets: the deflection and the unsafe rate, each with its bound.
     """
     from router.classify.finetune import FinetuneOptions
     from router.classify.training import train_classifier
 
     if not 0.0 < target_unsafe < 1.0:
         _fail("--target-unsafe must be between 0 and 1")
+    _share(oos_share)
     rows = _read(data, min_classes=2)
     try:
         with _progress(not as_json) as progress:
@@ -109,11 +153,13 @@ def train_cmd(
                 out,
                 progress=progress,
                 target_unsafe=target_unsafe,
+                oos_share=oos_share,
                 finetune=finetune,
                 finetune_options=FinetuneOptions(epochs=epochs),
             )
     except (ValueError, OSError) as exc:
         _fail(str(exc))
+    point = dict(clf.meta.get("operating_point", {}))
     summary = {
         "out": str(out),
         "version": clf.version,
@@ -123,13 +169,15 @@ def train_cmd(
         "oos_parts": clf.meta.get("oos_parts"),
         "threshold": round(clf.threshold, 4),
         "per_intent_thresholds": len(clf.intent_thresholds),
+        "target_unsafe": target_unsafe,
+        "oos_share": clf.meta.get("oos_share"),
         "cv_intent_accuracy": clf.meta.get("cv_intent_accuracy"),
         "seconds_train": clf.meta.get("seconds_train"),
     }
     if as_json:
-        print(json.dumps(summary))
+        print(json.dumps({**summary, "operating_point": point}))
     else:
-        _out.print(_table("trained classifier", summary))
+        _out.print(_table("trained classifier", {**summary, **_promise(point)}))
 
 
 @app.command("eval")
@@ -138,6 +186,12 @@ def eval_cmd(
     test: Path = typer.Option(..., "--test", help="TEST CSV (text,intent) to route and score."),
     target_unsafe: float = typer.Option(
         0.05, help="Unsafe share the operating point is calibrated for, on TRAIN only."
+    ),
+    oos_shares: str | None = typer.Option(
+        None, "--oos-share",
+        help="Comma list of out-of-scope shares of live traffic to report operating points for "
+        "(one training run), e.g. 0.1,0.3,0.5. The top-level deflection/unsafe_rate are always "
+        "at the default share (0.5).",
     ),
     method: str = typer.Option("deskroute", help="deskroute, or naive (the MiniLM+LR baseline)."),
     finetune: bool = FINETUNE_OPTION,
@@ -149,13 +203,18 @@ def eval_cmd(
     A TEST row is routine if its intent occurs in TRAIN and is not 'oos'; a row routed to
     the local model is unsafe if it is not routine or its intent is wrong. coverage_at_* are
     the curve's ceilings (best threshold in hindsight); deflection and unsafe_rate are what the
-    threshold calibrated on TRAIN alone gives on TEST.
+    threshold calibrated on TRAIN alone gives on TEST. operating_points: for each --oos-share,
+    the point TRAIN chose for traffic with that share, measured on TEST as it is (compare the
+    entry whose share is TEST's own, test_oos_share), next to what TRAIN promised (expected_*,
+    unsafe_bound) and the best one global threshold gives on TEST at the same unsafe rate
+    (hindsight_deflection).
     """
     from router.classify.finetune import FinetuneOptions
     from router.evaluate import evaluate
 
     if not 0.0 < target_unsafe < 1.0:
         _fail("--target-unsafe must be between 0 and 1")
+    shares = _shares(oos_shares)
     train_rows = _read(train, min_classes=2)
     test_rows = _read(test, min_classes=0, empty_text="keep")
     try:
@@ -168,13 +227,21 @@ def eval_cmd(
                 method=method,
                 finetune=finetune,
                 finetune_options=FinetuneOptions(epochs=epochs),
+                oos_shares=shares,
             )
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     if as_json:
         print(json.dumps(result))
-    else:
-        _out.print(_table(f"{method}: {train.name} → {test.name}", result))
+        return
+    points = result.pop("operating_points")
+    _out.print(_table(f"{method}: {train.name} → {test.name}", result))
+    table = Table(title="operating points (chosen on TRAIN, measured on TEST)")
+    for column in points[0] if points else ():
+        table.add_column(column.replace("_", " "), justify="right")
+    for point in points:
+        table.add_row(*("n/a" if v is None else str(v) for v in point.values()))
+    _out.print(table)
 
 
 @app.command("calibrate")
@@ -198,22 +265,32 @@ def calibrate_cmd(
     target_llm_share: float | None = typer.Option(
         None, help="Pick the threshold that escalates this share of tickets (a budget)."
     ),
+    oos_share: float | None = typer.Option(
+        None, "--oos-share",
+        help="Out-of-scope share of live traffic to calibrate for (default: the one stored in "
+        "the artifact). Not with --from-outcomes, which measures it.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Re-pick the global and per-intent thresholds of a classifier and write them to its meta.json.
 
-    Give exactly one source (--data or --from-outcomes) and one target. With --data use
-    labelled tickets the classifier was NOT trained on (for example last month's tickets with
-    their final intent), or the thresholds will be too lax. With --from-outcomes only tickets
-    the classifier answered locally have outcomes, so thresholds move within the confidences
-    that were routed locally: this tightens a lax operating point.
+    Give one target and at most one source. Without a source the artifact's own out-of-fold
+    evidence is used (say, for another --oos-share). With --data use labelled tickets the
+    classifier was NOT trained on (for example last month's tickets with their final intent),
+    or the thresholds will be too lax. With --from-outcomes the out-of-scope share is measured
+    from the confidences of every logged decision, and the logged outcomes of local answers
+    tighten the result where they show it is too lax (only locally answered tickets have
+    outcomes, so they cannot loosen it).
     """
     from router.calibrate import calibrate_classifier
 
     if (target_unsafe is None) == (target_llm_share is None):
         _fail("give exactly one of --target-unsafe or --target-llm-share")
-    if (data is None) == (not from_outcomes):
-        _fail("give exactly one of --data or --from-outcomes")
+    if data is not None and from_outcomes:
+        _fail("give at most one of --data or --from-outcomes")
+    if from_outcomes and oos_share is not None:
+        _fail("--from-outcomes measures the out-of-scope share: drop --oos-share")
+    _share(oos_share)
     for value in (target_unsafe, target_llm_share):
         if value is not None and not 0.0 <= value <= 1.0:
             _fail("targets must be between 0 and 1")
@@ -224,6 +301,8 @@ def calibrate_cmd(
             rows,
             target_unsafe=target_unsafe,
             target_llm_share=target_llm_share,
+            oos_share=oos_share,
+            from_outcomes=from_outcomes,
             database_url=database_url,
         )
     except (ValueError, OSError, TypeError) as exc:
@@ -235,4 +314,10 @@ def calibrate_cmd(
     else:
         shown = {k: v for k, v in result.items() if k != "intent_thresholds"}
         shown["per_intent_thresholds"] = len(result["intent_thresholds"])  # type: ignore[arg-type]
+        measured = shown.pop("measured_oos_share", None)
+        if isinstance(measured, dict):
+            shown["measured from"] = (
+                f"{measured['tickets']} logged tickets "
+                f"({measured['low']:.2f}-{measured['high']:.2f} at 90 %)"
+            )
         _out.print(_table("calibrated", shown))

@@ -275,6 +275,22 @@ def local_answer_outcomes(
     return rows
 
 
+def decision_confidences(session: Session, classifier_versions: set[str]) -> list[float]:
+    """Classifier confidence of each ticket's latest decision by these classifier versions, any
+    route: the live traffic's confidences (``deskroute calibrate`` measures its share from them)."""
+    latest = (
+        select(func.max(m.Decision.id).label("decision_id"))
+        .group_by(m.Decision.ticket_id)
+        .subquery()
+    )
+    query = (
+        select(m.Decision.confidence)
+        .join(latest, latest.c.decision_id == m.Decision.id)
+        .where(m.Decision.classifier_version.in_(sorted(classifier_versions)))
+    )
+    return [float(c) for (c,) in session.execute(query)]
+
+
 # --- outbox -----------------------------------------------------------------------------------
 
 

@@ -40,16 +40,27 @@ def test_eval_on_banking_slice_beats_floors() -> None:
     test = _slice(valid_all, set(intents), 15, 150)
     # tickets of another domain (a personal assistant's): every one must escalate
     foreign = [(t, "oos") for t, _ in read_labelled_csv(SHARED / "hwu64" / "valid.csv")[:200]]
-    scored = evaluate_sets(train, {"valid": (test, None), "foreign": (foreign, None)})
+    own_share = sum(1 for _, i in test if i == "oos") / len(test)
+    scored = evaluate_sets(
+        train, {"valid": (test, None), "foreign": (foreign, None)},
+        oos_shares=(own_share, 0.5), targets=(0.10,),
+    )
     result = scored["valid"]
     assert tuple(result) == METRIC_KEYS
     assert result["n_test"] == len(test)
+    assert result["test_oos_share"] == round(own_share, 4)
     print(result)  # shown by pytest -s / on failure: the figures behind the floors
     assert result["intent_accuracy"] >= 0.70, result
     assert result["auroc"] >= 0.85, result
     assert result["coverage_at_5pct_unsafe"] >= 0.25, result
     assert result["coverage_at_10pct_unsafe"] >= result["coverage_at_5pct_unsafe"], result
-    assert result["unsafe_rate"] <= 0.15, result
-    assert result["deflection"] > 0.02, result
+    # the default share (0.5) on 375 training rows certifies little: safe, if not much
+    assert result["unsafe_rate"] <= 0.06, result
+    # at the slice's own share and a 10 % target: safe and useful
+    at_own, at_half = result["operating_points"]
+    assert at_own["oos_share"] == own_share and at_half["oos_share"] == 0.5
+    assert at_own["unsafe_rate"] <= 0.11, at_own
+    assert at_own["expected_unsafe_rate"] <= at_own["unsafe_bound"]
+    assert at_half["deflection"] <= at_own["deflection"], result["operating_points"]
     # a router trained on banking must not answer an alarm clock request from a banking template
     assert scored["foreign"]["deflection"] <= 0.03, scored["foreign"]

@@ -38,13 +38,32 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_eval_json_has_exactly_the_issue_keys(split: tuple[Path, Path]) -> None:
     train, test = split
-    result = runner.invoke(app, ["eval", "--train", str(train), "--test", str(test), "--json"])
+    result = runner.invoke(
+        app, ["eval", "--train", str(train), "--test", str(test), "--json", "--oos-share", "0,0.5"]
+    )
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
     assert tuple(metrics) == METRIC_KEYS
     assert metrics["n_test"] == len(read_labelled_csv(test, min_classes=0))
     assert metrics["intent_accuracy"] >= 0.6
     assert 0.0 <= metrics["unsafe_rate"] <= 1.0
+    # one operating point per requested share, from the one training run
+    none, half = metrics["operating_points"]
+    assert (none["oos_share"], half["oos_share"]) == (0.0, 0.5) == (0.0, metrics["oos_share"])
+    assert half["deflection"] == metrics["deflection"]  # the top level is the default share
+    assert half["threshold"] >= none["threshold"]  # more out-of-scope traffic: stricter
+    for point in (none, half):
+        assert point["expected_unsafe_rate"] <= point["unsafe_bound"] <= 1.0
+        assert 0.0 <= point["hindsight_deflection"] <= 1.0
+
+
+def test_bad_share_list_is_refused_before_training(split: tuple[Path, Path]) -> None:
+    train, test = split
+    for bad in ("0.2,abc", "1.5", ","):
+        result = runner.invoke(
+            app, ["eval", "--train", str(train), "--test", str(test), "--oos-share", bad]
+        )
+        assert result.exit_code == 2 and "--oos-share" in result.stderr, result.output
 
 
 @pytest.mark.parametrize(
@@ -88,13 +107,32 @@ def test_train_with_finetune_writes_an_artifact_with_its_own_encoder(
 ) -> None:
     out = tmp_path / "clf"
     result = runner.invoke(
-        app, ["train", str(split[0]), "--out", str(out), "--finetune", "--epochs", "1", "--json"]
+        app,
+        ["train", str(split[0]), "--out", str(out), "--finetune", "--epochs", "1", "--json",
+         "--oos-share", "0.1"],
     )
     assert result.exit_code == 0, result.output
     meta = json.loads((out / "meta.json").read_text())
+    assert meta["oos_share"] == 0.1 and meta["oos_share_source"] == "declared"
+    assert (out / "evidence.npz").is_file()
     assert meta["finetuned"] is True and meta["method"].startswith("finetuned-")
     assert (out / "encoder" / "model.safetensors").is_file()
     summary = json.loads(result.stdout)
     assert summary["version"] == meta["version"]
     assert summary["encoder"] == "encoder@int8" and meta["encoder"] == "encoder@int8"
     assert summary["oos_parts"] == meta["oos_parts"] >= 1
+    promised = summary["operating_point"]
+    assert promised == meta["operating_point"] and promised["oos_share"] == 0.1
+    assert promised["unsafe_rate"] <= promised["unsafe_bound"]
+    assert promised["deflection_low"] <= promised["deflection"] <= promised["deflection_high"]
+    # re-pick for another share from the stored out-of-fold evidence: no data, no retraining
+    again = runner.invoke(
+        app,
+        ["calibrate", "--classifier", str(out), "--target-unsafe", "0.05", "--oos-share", "0.6",
+         "--json"],
+    )
+    assert again.exit_code == 0, again.output
+    recalibrated = json.loads(again.stdout)
+    assert recalibrated["source"].startswith("out-of-fold") and recalibrated["oos_share"] == 0.6
+    assert recalibrated["threshold"] >= meta["threshold"]
+    assert json.loads((out / "meta.json").read_text())["oos_share"] == 0.6

@@ -90,18 +90,26 @@ def test_pick_threshold_maximises_coverage_within_target() -> None:
 
 def test_threshold_for_llm_share() -> None:
     conf = np.linspace(0.0, 0.99, 100)
-    t = pick_threshold_for_share(conf, 0.3)
-    assert (conf < t).mean() == pytest.approx(0.3, abs=0.011)
+    outcomes = Outcomes(conf, np.full(100, "a", dtype=object), np.ones(100, bool))
+    for target in (0.0, 0.3, 1.0):
+        t = pick_threshold_for_share(outcomes, target)
+        assert (conf < t).mean() == pytest.approx(target, abs=0.011)
 
 
-def test_per_intent_thresholds_only_get_stricter() -> None:
-    rng = np.random.default_rng(1)
-    conf = rng.uniform(0, 1, 400)
-    intent = np.array(["risky", "easy"] * 200)
-    # 'risky' is wrong half the time below 0.8; 'easy' always right
-    safe = np.where(intent == "easy", True, (conf > 0.8) | (rng.uniform(size=400) < 0.5))
-    t, per = calibrate_outcomes(Outcomes(conf, intent, safe), target_unsafe=0.05)
-    assert "easy" not in per
-    assert per["risky"] > t
+def test_llm_share_of_labelled_rows_is_weighted_to_the_declared_share() -> None:
+    # 50 routine rows at high confidence, 50 out-of-scope ones at low confidence: traffic with
+    # 20 % out of scope escalates 20 % by escalating exactly the out-of-scope rows
+    routine = np.r_[np.ones(50, bool), np.zeros(50, bool)]
+    conf = np.r_[np.linspace(0.6, 1, 50), np.linspace(0, 0.4, 50)]
+    outcomes = Outcomes(conf, np.full(100, "a", dtype=object), routine, routine)
+    assert pick_threshold_for_share(outcomes, 0.2, share=0.2) == 0.6
+    point = calibrate_outcomes(outcomes, target_llm_share=0.2, share=0.2)
+    assert point.estimate is not None and point.estimate.deflection == pytest.approx(0.8)
+
+
+def test_calibrate_outcomes_needs_exactly_one_target() -> None:
+    outcomes = Outcomes(CONF, np.full(10, "a", dtype=object), ROUTINE & CORRECT, ROUTINE)
     with pytest.raises(ValueError):
-        calibrate_outcomes(Outcomes(conf, intent, safe))
+        calibrate_outcomes(outcomes)
+    with pytest.raises(ValueError):
+        calibrate_outcomes(outcomes, target_unsafe=0.05, target_llm_share=0.3)
