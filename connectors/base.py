@@ -126,13 +126,26 @@ class Connector(ABC):
     settings_class: ClassVar[type[BaseSettings] | None] = None
 
     @abstractmethod
-    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
-        """Raise ``SignatureError`` unless the raw body is authentic."""
+    def verify(self, headers: Mapping[str, str], body: bytes) -> str | None:
+        """Raise ``SignatureError`` unless the raw body is authentic.
+
+        Return the sender's message id when the channel has one (Standard Webhooks'
+        ``webhook-id``): the API remembers it for the replay window, so a retried or replayed
+        delivery is answered like the first and never processed twice. Read headers with
+        ``connectors.webhook_auth`` (``require``, ``timestamp``, ``same``): anything malformed
+        must be a ``SignatureError`` (401), never another exception (500).
+        """
 
     @abstractmethod
     def parse(self, headers: Mapping[str, str], body: bytes) -> Inbound:
         """Say what the event is. ``PayloadError`` when malformed, ``UpstreamError`` when a
-        vendor call the parse needed failed."""
+        vendor call the parse needed failed.
+
+        Parse JSON with ``connectors.payload.load_json`` (refuses NaN, huge integers, deep
+        nesting, NUL). The API then checks the ticket against the store's columns and
+        normalises its text (``router.intake.prepare_ticket``); a class attribute
+        ``payload_fields`` (ticket field -> payload name) makes those 422s name your field.
+        """
 
     @abstractmethod
     def reply(self, reply: OutgoingReply) -> DeliveryResult:

@@ -1,31 +1,81 @@
-"""Secret settings shared by the vendor connectors: refuse what cannot be a real secret.
+"""Secrets every connector and the API share: refuse what cannot be a real secret.
 
-A secret that is empty, a placeholder word or shorter than 16 characters is refused when the
-settings are built, naming the variable, instead of accepting webhooks anyone could sign.
+A secret that is empty, shorter than 16 bytes of key, nearly one repeated character, or
+mostly placeholder wording (``changeme``, ``your-webhook-secret-here``, ``xxxx…``) is refused
+when the settings are built, naming the environment variable, instead of accepting webhooks
+anyone could sign: ``DESKROUTE_WEBHOOK_SECRET=whsec_`` decodes to an empty HMAC key, and a
+request signed with an empty key was accepted (issue 18).
+
+A ``whsec_``-prefixed secret (Standard Webhooks) carries its key in base64: the key is what
+is measured. Any other string is its own key.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from typing import Any
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, ValidationInfo, field_validator
 
-MIN_SECRET_CHARS = 16
-PLACEHOLDERS = frozenset({"changeme", "change-me", "secret", "password", "placeholder", "xxx",
-                          "your-secret", "your_secret", "todo"})
+MIN_SECRET_CHARS = 16  # bytes of key
+MIN_DISTINCT = 6
+GENERATE_HINT = (
+    "generate one with: python -c \"import base64,secrets; "
+    "print('whsec_' + base64.b64encode(secrets.token_bytes(32)).decode())\""
+)
+# Wording of example values; a secret that is mostly these words is a placeholder.
+_PLACEHOLDER_RE = re.compile(
+    r"change[-_ ]?me|placeholder|replace|your|example|secret|token|webhook|admin|password|"
+    r"here|todo|dummy|default|hunter2|letmein|x{3,}|[-_. ]"
+)
 
 
-def _check(value: SecretStr | None) -> SecretStr | None:
+class WeakSecretError(ValueError):
+    """A configured secret that must not be used; the message names the variable."""
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key a secret stands for (``whsec_`` + base64, or the string's UTF-8 bytes)."""
+    if secret.startswith("whsec_"):
+        try:
+            return base64.b64decode(secret[len("whsec_") :], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise WeakSecretError("a whsec_ secret must be valid base64 after the prefix") from exc
+    return secret.encode()
+
+
+def check_secret_value(secret: str, variable: str) -> str:
+    """Return ``secret`` if it can serve as an HMAC key or a token; else raise naming it."""
+    try:
+        key = secret_key(secret)
+    except WeakSecretError as exc:
+        raise WeakSecretError(f"{variable}: {exc}; {GENERATE_HINT}") from exc
+    if len(key) < MIN_SECRET_CHARS:
+        kind = "decodes to" if secret.startswith("whsec_") else "is"
+        raise WeakSecretError(f"{variable} {kind} {len(key)} bytes; at least "
+                              f"{MIN_SECRET_CHARS} are needed; {GENERATE_HINT}")
+    rest = _PLACEHOLDER_RE.sub("", key.decode("latin-1").lower())
+    if len(set(key)) < MIN_DISTINCT or len(rest) < MIN_SECRET_CHARS // 2:
+        raise WeakSecretError(f"{variable} looks like a placeholder; {GENERATE_HINT}")
+    return secret
+
+
+def env_variable(settings_class: type, info: ValidationInfo) -> str:
+    """The environment variable a settings field is read from (for the error message)."""
+    config = getattr(settings_class, "model_config", {}) or {}
+    return f"{config.get('env_prefix') or ''}{info.field_name or 'secret'}".upper()
+
+
+def _check(cls: type, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
     if value is None:
         return None
     raw = value.get_secret_value().strip()
-    if raw.lower() in PLACEHOLDERS or len(raw) < MIN_SECRET_CHARS:
-        # pydantic names the field; the CLI turns it into the DESKROUTE_* variable
-        raise ValueError(f"refusing a placeholder or a secret shorter than "
-                         f"{MIN_SECRET_CHARS} characters; set the real value")
+    check_secret_value(raw, env_variable(cls, info))
     return SecretStr(raw)
 
 
 def check_secret(*fields: str) -> Any:
     """A pydantic field validator for the named ``SecretStr | None`` fields."""
-    return field_validator(*fields)(_check)
+    return field_validator(*fields)(classmethod(_check))

@@ -11,12 +11,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connectors.secrets import check_secret_value, env_variable
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = PACKAGE_DIR / "data"
-_PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "placeholder", "xxx"}
 
 
 def _env(prefix: str = "DESKROUTE_") -> SettingsConfigDict:
@@ -93,16 +94,15 @@ class APISettings(BaseSettings):
     model_config = _env()
     webhook_secret: str | None = None
     admin_token: str | None = None
-    max_body_bytes: int = 64 * 1024
-    replay_window_seconds: int = 300
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=64 * 1024 * 1024)
+    replay_window_seconds: int = Field(default=300, ge=1, le=3600)
     callback_url: str | None = None
 
     @field_validator("webhook_secret", "admin_token")
     @classmethod
-    def _refuse_placeholders(cls, value: str | None) -> str | None:
-        if value is not None and value.strip().lower() in _PLACEHOLDERS:
-            raise ValueError("refusing a placeholder secret; set a real random value")
-        return value
+    def _refuse_weak_secrets(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Empty, short or placeholder secrets stop start-up, naming the variable."""
+        return None if value is None else check_secret_value(value, env_variable(cls, info))
 
 
 def bundled_slm_path() -> Path:

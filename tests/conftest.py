@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,9 +42,18 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database with the migrations applied, dropped afterwards."""
+@pytest.fixture(scope="module")
+def sqlite_url_module(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One migrated SQLite store shared by a module's tests (they must not assume it empty)."""
+    from router.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'deskroute.db'}"
+    upgrade(url)
+    return url
+
+
+@contextmanager
+def _pg_database() -> Iterator[str]:
     try:
         import psycopg
 
@@ -69,6 +79,20 @@ def pg_url() -> Iterator[str]:
             pass
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database with the migrations applied, dropped afterwards."""
+    with _pg_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def pg_url_module() -> Iterator[str]:
+    """One migrated PostgreSQL database shared by a module's tests (not assumed empty)."""
+    with _pg_database() as url:
+        yield url
 
 
 @pytest.fixture

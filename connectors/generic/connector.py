@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors import signing
@@ -22,30 +22,41 @@ from connectors.base import (
     SignatureError,
 )
 from connectors.http import result_of
+from connectors.payload import load_json
+from connectors.secrets import check_secret_value
 from router.domain import InboundTicket, OutgoingReply
 
 
 class GenericSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DESKROUTE_", extra="ignore")
     webhook_secret: str | None = None
-    replay_window_seconds: int = 300
+    replay_window_seconds: int = Field(default=300, ge=1, le=3600)
     callback_url: str | None = None
     callback_timeout: float = 10.0
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _refuse_weak_secret(cls, value: str | None) -> str | None:
+        return None if value is None else check_secret_value(value, "DESKROUTE_WEBHOOK_SECRET")
 
 
 class Requester(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    email: str | None = None
-    name: str | None = None
+    email: str | None = Field(default=None, max_length=255)
+    name: str | None = Field(default=None, max_length=255)
 
 
 class GenericTicket(BaseModel):
-    """The documented JSON ticket (see README: 'Generic webhook')."""
+    """The documented JSON ticket (see README: 'Generic webhook').
+
+    Lengths here are the stored columns' (``router.intake`` checks every connector's ticket
+    against the columns; these bounds only make the published schema say the same).
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     id: str = Field(min_length=1, max_length=255)
-    body: str = Field(min_length=1, max_length=50_000)
-    subject: str = Field(default="", max_length=1000)
+    body: str = Field(min_length=1, max_length=100_000)
+    subject: str = Field(default="", max_length=100_000)
     requester: Requester | str | None = None
     channel: str = Field(default="generic", max_length=32)
     language: str | None = Field(default=None, max_length=16)
@@ -56,23 +67,23 @@ class GenericTicket(BaseModel):
 class GenericConnector(Connector):
     name = "generic"
     settings_class = GenericSettings
+    # what the intake's 422 calls a ticket field: the name in this payload
+    payload_fields = {"external_id": "id"}
 
     def __init__(self, settings: GenericSettings | None = None) -> None:
         self.settings = settings or GenericSettings()
 
-    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
+    def verify(self, headers: Mapping[str, str], body: bytes) -> str:
+        """The ``webhook-id`` of an authentic request (tracked for the replay window)."""
         if not self.settings.webhook_secret:
             raise SignatureError("DESKROUTE_WEBHOOK_SECRET is not set: refusing unsigned webhooks")
-        signing.verify(
+        return signing.verify(
             self.settings.webhook_secret, headers, body,
             tolerance=self.settings.replay_window_seconds,
         )
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> Inbound:
-        try:
-            raw = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise PayloadError("body", f"not valid JSON: {exc}") from exc
+        raw = load_json(body)
         try:
             t = GenericTicket.model_validate(raw)
         except ValidationError as exc:

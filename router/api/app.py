@@ -7,48 +7,62 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.registry import Registry
-from router.api import kb, ops, tickets, webhooks
+from router.api import kb, logs, ops, tickets, webhooks
 from router.api.deps import get_session
+from router.api.middleware import RefuseNulInUrl
+from router.api.schemas import ErrorOut, Health
 from router.settings import APISettings, QueueSettings, StoreSettings
 from router.store.db import get_engine
 
 log = logging.getLogger(__name__)
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorOut, "description": "the store is unreachable; retry later"},
+}
 
 
 def create_app(*, database_url: str | None = None, embedded_worker: bool = True) -> FastAPI:
-    """Build the app. Engines, relays and workers start in the lifespan, not at import."""
+    """Build the app. Engines, relays and workers start in the lifespan, not at import.
+
+    Settings are read here, so a weak or placeholder secret stops start-up (naming the
+    variable) instead of weakening every request.
+    """
     url = database_url or StoreSettings().database_url
     queue = QueueSettings()
+    api_settings = APISettings()
+    logs.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from router.store.migrate import ensure_ready
 
         ensure_ready(url)  # an unmigrated store refuses to start (SQLite is migrated)
+        logs.install()  # again: the server may have configured logging since create_app
         app.state.sessions = sessionmaker(bind=get_engine(url), expire_on_commit=False)
         app.state.metrics = ops.metrics_source(app.state.sessions)
         background: Any = None
-        kick: Callable[[], None] = lambda: None  # noqa: E731
         if queue.broker_url:
             from router.worker.celery_app import make_celery
-            from router.worker.dispatch import Relay, enqueue_next
+            from router.worker.dispatch import Relay
 
-            celery = make_celery(queue.broker_url)
-            background = Relay(celery, url=url)
-            kick = lambda: enqueue_next(celery, url)  # noqa: E731
+            background = Relay(make_celery(queue.broker_url), url=url)
         elif embedded_worker:
             from router.worker.runner import EmbeddedWorker
 
             background = EmbeddedWorker(url=url)
+        # The request path only wakes the relay or worker thread; it never runs a relay pass.
+        kick: Callable[[], None] = background.wake if background is not None else _nothing
         app.state.kick = kick
         if background is not None:
             background.start()
-        if not app.state.api_settings.admin_token:
+        if not api_settings.admin_token:
             log.warning("DESKROUTE_ADMIN_TOKEN is not set: ticket and report endpoints are open")
         yield
         if background is not None:
@@ -56,17 +70,38 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
 
     # /docs is served by router.api.ops with the vendored Swagger UI (no CDN)
     app = FastAPI(title="deskroute", version="0.1.0", lifespan=lifespan, docs_url=None,
-                  redoc_url=None)
-    app.state.api_settings = APISettings()
+                  redoc_url=None, responses=_UNAVAILABLE)
+    app.add_middleware(RefuseNulInUrl)
+    app.state.api_settings = api_settings
+    app.state.kick = _nothing
     app.state.connectors = Registry().build_all()  # vendor settings read and checked here
     app.include_router(webhooks.router)
     app.include_router(tickets.router)
     app.include_router(kb.router)
     ops.install(app)
 
-    @app.get("/healthz")
-    def healthz(session: Session = Depends(get_session)) -> dict[str, str]:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's 422 without echoing the input: it may be NaN (which JSON cannot carry: a
+        500 while rendering the 422) or megabytes long."""
+        errors = [{"type": e.get("type", "value_error"), "loc": list(e.get("loc", ())),
+                   "msg": str(e.get("msg", ""))} for e in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": errors})
+
+    @app.exception_handler(OperationalError)
+    async def store_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("store unavailable on %s %s: %s", request.method, request.url.path,
+                  exc.__class__.__name__)
+        return JSONResponse(status_code=503, headers={"Retry-After": "5"},
+                            content={"detail": "the store is unavailable; retry later"})
+
+    @app.get("/healthz", response_model=Health, tags=["ops"])
+    def healthz(session: Session = Depends(get_session)) -> Health:
         session.execute(text("SELECT 1"))
-        return {"status": "ok"}
+        return Health(status="ok")
 
     return app
+
+
+def _nothing() -> None:
+    return None

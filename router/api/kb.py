@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from sqlalchemy.orm import Session
 
-from router.api.deps import get_session, require_admin
+from router.api.deps import ADMIN_RESPONSES, get_session, invalid, require_admin
+from router.api.schemas import MAX_ID, ErrorOut, StoredText
 from router.api.ticket_schemas import KBEntryOut, KBEntryPatch, KBPage
 from router.kb import manage
 from router.store.models import KBEntry
 
-router = APIRouter(dependencies=[Depends(require_admin)], tags=["knowledge base"])
-_404: dict[int | str, dict[str, Any]] = {404: {"description": "No such entry"}}
+router = APIRouter(dependencies=[Depends(require_admin)], tags=["knowledge base"],
+                   responses=ADMIN_RESPONSES)
+_404: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "No such entry"}}
+EntryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def entry_out(e: KBEntry) -> KBEntryOut:
@@ -33,9 +36,9 @@ def _get(session: Session, entry_id: int) -> KBEntry:
 @router.get("/kb", response_model=KBPage)
 def list_entries(
     session: Annotated[Session, Depends(get_session)],
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    intent: Annotated[str | None, Query(max_length=128)] = None,
-    kb: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[StoredText | None, Query(max_length=200)] = None,
+    intent: Annotated[StoredText | None, Query(max_length=128)] = None,
+    kb: Annotated[StoredText | None, Query(max_length=64)] = None,
     include_retired: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -47,25 +50,25 @@ def list_entries(
 
 
 @router.get("/kb/{entry_id}", response_model=KBEntryOut, responses=_404)
-def get_entry(entry_id: int, session: Annotated[Session, Depends(get_session)]) -> KBEntryOut:
+def get_entry(entry_id: EntryId, session: Annotated[Session, Depends(get_session)]) -> KBEntryOut:
     return entry_out(_get(session, entry_id))
 
 
 @router.patch("/kb/{entry_id}", response_model=KBEntryOut, responses=_404)
-def update_entry(entry_id: int, patch: KBEntryPatch,
+def update_entry(entry_id: EntryId, patch: KBEntryPatch,
                  session: Annotated[Session, Depends(get_session)]) -> KBEntryOut:
     """Edit an approved answer; workers pick the change up at their next KB refresh."""
     _get(session, entry_id)
     try:
         row = manage.update_entry(session, entry_id, **patch.model_dump(exclude_none=True))
     except manage.KBEntryError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+        raise invalid(("body",), str(exc)) from exc
     session.commit()
     return entry_out(row)
 
 
 @router.post("/kb/{entry_id}/retire", response_model=KBEntryOut, responses=_404)
-def retire_entry(entry_id: int, session: Annotated[Session, Depends(get_session)]
+def retire_entry(entry_id: EntryId, session: Annotated[Session, Depends(get_session)]
                  ) -> KBEntryOut:
     """Stop using an approved answer (kept for the tickets that were answered with it)."""
     _get(session, entry_id)
@@ -75,7 +78,7 @@ def retire_entry(entry_id: int, session: Annotated[Session, Depends(get_session)
 
 
 @router.post("/kb/{entry_id}/restore", response_model=KBEntryOut, responses=_404)
-def restore_entry(entry_id: int, session: Annotated[Session, Depends(get_session)]
+def restore_entry(entry_id: EntryId, session: Annotated[Session, Depends(get_session)]
                   ) -> KBEntryOut:
     _get(session, entry_id)
     row = manage.retire_entry(session, entry_id, retired=False)

@@ -10,20 +10,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
-from router.api.deps import get_session, require_admin
+from router.api.deps import ADMIN_RESPONSES, get_session, invalid, require_admin
+from router.api.schemas import Report
 from router.api.session_auth import LoginRequired
 
 STATIC = Path(__file__).resolve().parent / "static"
 router = APIRouter()
 
 
-@router.get("/report", dependencies=[Depends(require_admin)], tags=["reports"])
+@router.get("/report", dependencies=[Depends(require_admin)], tags=["reports"],
+            response_model=Report, responses=ADMIN_RESPONSES)
 def report(
     session: Annotated[Session, Depends(get_session)],
     since: Annotated[str | None, Query(max_length=40, description="7d, 24h or ISO")] = None,
@@ -36,18 +38,18 @@ def report(
     from router.reports.facts import SLICES
 
     if by is not None and by not in SLICES:
-        raise HTTPException(status_code=422, detail=f"by: expected one of {', '.join(SLICES)}")
+        raise invalid(("query", "by"), f"by: expected one of {', '.join(SLICES)}")
     try:
         window = make_window(since, until)
-    except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    except ValueError as exc:  # "yesterday", "99999999999d", since after until
+        raise invalid(("query", "since"), str(exc)) from exc
     return build_report(session, window, by=by)
 
 
 @router.get("/metrics", dependencies=[Depends(require_admin)], tags=["reports"],
             response_class=Response,
-            responses={200: {"content": {"text/plain": {}},
-                             "description": "Prometheus text exposition format"}})
+            responses={**ADMIN_RESPONSES, 200: {"content": {"text/plain": {}},
+                                                "description": "Prometheus text exposition"}})
 def metrics(request: Request) -> Response:
     """Prometheus metrics, read from the store (the same in every API process)."""
     from router.metrics import CONTENT_TYPE

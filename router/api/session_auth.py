@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 
+from connectors.webhook_auth import same
 from router.settings import APISettings
 
 COOKIE = "deskroute_session"
@@ -35,13 +36,13 @@ def valid_session(token: str, value: str | None, now: float | None = None) -> bo
     if not value or "." not in value:
         return False
     raw, sig = value.split(".", 1)
-    if not raw.isdigit() or int(raw) < (now or time.time()):
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < (now or time.time()):
         return False
-    return hmac.compare_digest(sig, _sign(token, int(raw)))
+    return same(sig, _sign(token, int(raw)))  # a non-ASCII cookie is unequal, not a 500
 
 
 def token_matches(token: str, given: str) -> bool:
-    return hmac.compare_digest(given.encode(), token.encode())
+    return same(given, token)
 
 
 def admin_token(request: Request) -> str | None:

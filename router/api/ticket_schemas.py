@@ -7,18 +7,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from router.api.schemas import StoredText
 from router.domain import CSAT_SCALE, OutcomeKind
 
 
 class OutcomeIn(BaseModel):
     kind: OutcomeKind = Field(description="What happened (docs/METRICS.md defines each kind).")
     value: float | None = Field(
-        default=None,
+        default=None, allow_inf_nan=False,
         description=f"csat: {CSAT_SCALE[0]} (very unsatisfied) to {CSAT_SCALE[1]} (very "
         "satisfied), required; agent_edit: share of the reply changed, 0..1, optional; "
         "other kinds take none.")
-    note: str | None = Field(default=None, max_length=5000)
-    event_id: str | None = Field(
+    note: StoredText | None = Field(default=None, max_length=5000)
+    event_id: StoredText | None = Field(
         default=None, max_length=255,
         description="Your own id for this event: sending it again records nothing new.")
 
@@ -150,7 +151,7 @@ class KBEntryPatch(BaseModel):
     """Fields to change; the others stay as they are."""
 
     model_config = {"extra": "forbid"}
-    title: str | None = Field(default=None, max_length=500)
-    question: str | None = Field(default=None, max_length=5000)
-    answer: str | None = Field(default=None, min_length=1, max_length=20000)
-    intent: str | None = Field(default=None, max_length=128)
+    title: StoredText | None = Field(default=None, max_length=500)
+    question: StoredText | None = Field(default=None, max_length=5000)
+    answer: StoredText | None = Field(default=None, min_length=1, max_length=20000)
+    intent: StoredText | None = Field(default=None, max_length=128)

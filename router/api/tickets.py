@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from sqlalchemy.orm import Session
 
-from router.api.deps import get_session, require_admin
+from router.api.deps import ADMIN_RESPONSES, get_session, invalid, require_admin
+from router.api.schemas import MAX_ID, ErrorOut, StoredText
 from router.api.ticket_schemas import (
     DecisionOut,
     DeliveryOut,
@@ -25,7 +26,10 @@ from router.store import models as m
 from router.store import repo
 from router.store import ticket_queries as tq
 
-router = APIRouter(dependencies=[Depends(require_admin)], tags=["tickets"])
+router = APIRouter(dependencies=[Depends(require_admin)], tags=["tickets"],
+                   responses=ADMIN_RESPONSES)
+TicketId = Annotated[int, Path(ge=1, le=MAX_ID)]
+_404: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "No such ticket"}}
 
 
 def _draft(d: m.DraftRow) -> DraftOut:
@@ -82,9 +86,13 @@ def ticket_filter(state: str | None, route: str | None, intent: str | None,
     from router.reports.window import parse_when
 
     try:
-        start, end = parse_when(since, "since"), parse_when(until, "until")
+        start = parse_when(since, "since")
     except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+        raise invalid(("query", "since"), str(exc)) from exc
+    try:
+        end = parse_when(until, "until")
+    except ValueError as exc:
+        raise invalid(("query", "until"), str(exc)) from exc
     return tq.TicketFilter(
         state=state or None, route=route or None, intent=intent or None,
         channel=channel or None, q=(q or "").strip() or None,
@@ -107,10 +115,10 @@ def list_tickets(
     state: Annotated[str | None, Query(max_length=16, description="received, decided, "
                                        "drafted, delivered, escalated, failed")] = None,
     route: Annotated[str | None, Query(max_length=16, description="slm, llm or human")] = None,
-    intent: Annotated[str | None, Query(max_length=128)] = None,
-    channel: Annotated[str | None, Query(max_length=32)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Words to find in the "
-                                   "subject, body, external id or requester.")] = None,
+    intent: Annotated[StoredText | None, Query(max_length=128)] = None,
+    channel: Annotated[StoredText | None, Query(max_length=32)] = None,
+    q: Annotated[StoredText | None, Query(max_length=200, description="Words to find in the "
+                                          "subject, body, external id or requester.")] = None,
     since: Annotated[str | None, Query(max_length=40, description="7d, 24h or ISO")] = None,
     until: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -122,16 +130,15 @@ def list_tickets(
     return TicketPage(total=total, limit=limit, offset=offset, items=[summary(r) for r in rows])
 
 
-@router.get("/tickets/{ticket_id}", response_model=TicketOut,
-            responses={404: {"description": "No such ticket"}})
-def get_ticket(ticket_id: int, session: Annotated[Session, Depends(get_session)]) -> TicketOut:
+@router.get("/tickets/{ticket_id}", response_model=TicketOut, responses=_404)
+def get_ticket(ticket_id: TicketId,
+               session: Annotated[Session, Depends(get_session)]) -> TicketOut:
     return ticket_view(session, ticket_id)
 
 
 @router.post("/tickets/{ticket_id}/outcomes", status_code=201, response_model=OutcomeOut,
-             responses={404: {"description": "No such ticket"},
-                        422: {"description": "Unknown kind or a value off its scale"}})
-def add_outcome(ticket_id: int, outcome: OutcomeIn,
+             responses=_404)
+def add_outcome(ticket_id: TicketId, outcome: OutcomeIn,
                 session: Annotated[Session, Depends(get_session)]) -> OutcomeOut:
     """Record what happened after the answer: resolved, reopened, not_helpful, agent_edit,
     agent_override, human_escalation, or csat (value 1-5)."""
@@ -140,7 +147,7 @@ def add_outcome(ticket_id: int, outcome: OutcomeIn,
     try:
         row = record_outcome(session, ticket_id, outcome.kind.value, outcome.value,
                              outcome.note, source="api", event_id=outcome.event_id)
-    except OutcomeError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    except OutcomeError as exc:  # unknown kind or a value off its scale
+        raise invalid(("body", "value"), str(exc)) from exc
     session.commit()
     return _outcome(row)

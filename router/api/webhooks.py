@@ -1,71 +1,154 @@
-"""Webhook intake: verify the raw body, insert-or-ignore, commit, enqueue, answer 202.
+"""Webhook intake: verify the raw body, insert-or-ignore, commit, wake the relay, answer 202.
 
 A connector says what an event is (``connectors.base.Inbound``): a new ticket or a follow-up
 is stored the same way (the store links follow-ups by ``thread_id``); an ignored event is
-answered 200 with the reason and stores nothing.
+answered 200 with the reason and stores nothing. Every ticket passes the one validation
+layer (``router.intake``) before the store sees it, and a sender's ``webhook-id`` is kept
+for the replay window.
+
+The event loop only reads the body (bounded); verification, parsing and the SQL run in the
+thread pool, and the relay or embedded worker is woken, not run, on the request path.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
-from connectors.base import Ignored, PayloadError, SignatureError, UpstreamError
-from router.api.deps import get_session
+from connectors.base import Connector, Ignored, PayloadError, SignatureError, UpstreamError
+from connectors.generic.connector import GenericTicket
+from router.api.schemas import (
+    ErrorOut,
+    PayloadErrorOut,
+    WebhookAccepted,
+    WebhookIgnored,
+    inline_schema,
+)
+from router.intake import prepare_ticket
 from router.store import repo
+from router.store.models import utcnow
+from router.store.replay import find_message, purge_messages, record_message
 
 log = logging.getLogger(__name__)
-router = APIRouter()
+router = APIRouter(tags=["webhooks"])
+
+_SIGNATURE_HEADERS = [
+    {"name": "webhook-id", "in": "header", "required": False,
+     "schema": {"type": "string", "maxLength": 255},
+     "description": "generic source: Standard Webhooks message id (other sources sign with "
+                    "their vendor's own headers)"},
+    {"name": "webhook-timestamp", "in": "header", "required": False,
+     "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"},
+     "description": "generic source: Unix seconds; ±DESKROUTE_REPLAY_WINDOW_SECONDS accepted"},
+    {"name": "webhook-signature", "in": "header", "required": False,
+     "schema": {"type": "string"}, "description": "generic source: `v1,<base64 HMAC-SHA256>`"},
+]
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": WebhookIgnored, "description": "authentic event deskroute does not act on"},
+    401: {"model": ErrorOut, "description": "unsigned, forged, malformed or stale signature"},
+    404: {"model": ErrorOut, "description": "no connector of that name"},
+    409: {"model": ErrorOut, "description": "webhook-id already used for a different body"},
+    413: {"model": ErrorOut, "description": "body over DESKROUTE_MAX_BODY_BYTES"},
+    422: {"model": PayloadErrorOut, "description": "malformed payload, naming the field"},
+    503: {"model": ErrorOut, "description": "a vendor API the parse needed is down; retry"},
+}
+
+
+@dataclass(frozen=True)
+class Accepted:
+    response: WebhookAccepted | WebhookIgnored
+    created: bool
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise HTTPException(status_code=413, detail=f"body larger than {limit} bytes")
-    body = b""
+    chunks: list[bytes] = []
+    size = 0
     async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
+        size += len(chunk)
+        if size > limit:
             raise HTTPException(status_code=413, detail=f"body larger than {limit} bytes")
-    return body
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
-@router.post("/webhooks/{source}", status_code=202)
-async def receive(source: str, request: Request,
-                  session: Session = Depends(get_session)) -> JSONResponse:
+@router.post(
+    "/webhooks/{source}", status_code=202, response_model=WebhookAccepted,
+    responses=_RESPONSES,
+    openapi_extra={
+        "parameters": _SIGNATURE_HEADERS,
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": inline_schema(GenericTicket),
+        }}},
+    },
+)
+async def receive(source: str, request: Request) -> Any:
+    """A ticket from a channel: `generic` (Standard Webhooks-signed JSON, see README),
+    `zendesk`, `freshdesk`, `intercom`, `helpscout` (each in its vendor's own format)."""
     try:
         connector = request.app.state.connectors.get(source)
     except KeyError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+        raise HTTPException(status_code=404, detail=str(exc.args[0])) from exc
     body = await _read_body(request, request.app.state.api_settings.max_body_bytes)
     try:
-        connector.verify(request.headers, body)
-    except SignatureError as exc:
-        raise HTTPException(status_code=401, detail=str(exc)) from exc
-    try:
-        event = connector.parse(request.headers, body)
-    except PayloadError as exc:
-        raise HTTPException(
-            status_code=422, detail={"field": exc.field, "message": exc.message}
-        ) from exc
+        accepted = await run_in_threadpool(accept, request.app.state, source, connector,
+                                           request.headers, body)
     except UpstreamError as exc:  # the vendor redelivers; nothing stored meanwhile
         log.warning("%s webhook deferred: %s", source, exc)
         retry = str(int(exc.retry_after)) if exc.retry_after else "30"
         return JSONResponse(status_code=503, headers={"Retry-After": retry},
                             content={"detail": f"vendor API unavailable: {exc}"})
-    if isinstance(event, Ignored):
-        return JSONResponse(status_code=200, content={
-            "ignored": True, "reason": event.reason, "event": event.event,
-        })
-    ticket, created = repo.insert_ticket(session, event.ticket)
-    session.commit()
-    if created:
+    if accepted.created:
         request.app.state.kick()
-    return JSONResponse(
-        status_code=202,
-        content={"ticket_id": ticket.id, "duplicate": not created, "state": ticket.state,
-                 "kind": event.kind, "thread_id": ticket.thread_id},
-    )
+    if isinstance(accepted.response, WebhookIgnored):
+        return JSONResponse(status_code=200, content=accepted.response.model_dump())
+    return accepted.response
+
+
+def accept(state: Any, source: str, connector: Connector, headers: Any,
+           body: bytes) -> Accepted:
+    """Verify, de-duplicate (ticket id and webhook-id), validate, store and commit."""
+    try:
+        message_id = connector.verify(headers, body)
+    except SignatureError as exc:
+        raise HTTPException(status_code=401, detail=str(exc)) from exc
+    digest = hashlib.sha256(body).hexdigest()
+    session = state.sessions()
+    try:
+        seen = find_message(session, source, message_id) if message_id else None
+        if seen is not None and seen.body_sha256 != digest:
+            raise HTTPException(status_code=409, detail=(
+                "webhook-id was already used for a different body; "
+                "send a new webhook-id for a new message"))
+        # A repeated webhook-id with the same body is parsed again and meets its own ticket
+        # (insert-or-ignore): the same answer as the first time, with duplicate: true.
+        try:
+            event = connector.parse(headers, body)
+            if isinstance(event, Ignored):
+                return Accepted(WebhookIgnored(reason=event.reason, event=event.event), False)
+            inbound = prepare_ticket(event.ticket, getattr(connector, "payload_fields", None))
+        except PayloadError as exc:
+            raise HTTPException(
+                status_code=422, detail={"field": exc.field, "message": exc.message}
+            ) from exc
+        ticket, created = repo.insert_ticket(session, inbound)
+        if message_id and seen is None:
+            record_message(session, source, message_id, digest, ticket.id)
+            window = state.api_settings.replay_window_seconds
+            purge_messages(session, utcnow() - timedelta(seconds=2 * window))
+        session.commit()
+        return Accepted(WebhookAccepted(ticket_id=ticket.id, duplicate=not created,
+                                        state=ticket.state, kind=event.kind,
+                                        thread_id=ticket.thread_id), created=created)
+    finally:
+        session.close()
+

@@ -11,9 +11,8 @@ This is deliberately separate from the routing signal in ``router.signals``.
 from __future__ import annotations
 
 import re
-import unicodedata
 
-_ZERO_WIDTH_RE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
+from router.guard.normalize import normalize_text
 
 _ROLES = r"system|assistant|developer"
 _FENCED_ROLES = _ROLES + r"|user|human|tool|function"
@@ -85,14 +84,9 @@ _ROLE_LINE_RE = re.compile(
 QUOTE_PREFIX = "(quoted) "
 
 
-def normalise(text: str) -> str:
-    """NFKC and no zero-width characters, so look-alike tricks do not dodge the patterns."""
-    return _ZERO_WIDTH_RE.sub("", unicodedata.normalize("NFKC", text))
-
-
 def looks_like_injection(text: str) -> str | None:
     """A reason such as ``"prompt injection: fake role line"``, or None for ordinary text."""
-    text = normalise(text)
+    text = normalize_text(text)
     for name, pattern in _PATTERNS:
         if pattern.search(text):
             return f"prompt injection: {name}"
@@ -110,7 +104,7 @@ def fence_untrusted(text: str) -> str:
     ``[INST]`` becomes ``(INST)``, and lines posing as a role get a ``(quoted)`` prefix.
     Idempotent: fencing fenced text changes nothing.
     """
-    text = normalise(text)
+    text = normalize_text(text)  # a no-op for the normalised text the legs pass in
     text = _TAG_LIKE_RE.sub(_escape_tag, text)
     text = _INST_RE.sub(r"(\1)", text)
     return _ROLE_LINE_RE.sub(lambda m: m.group(1) + QUOTE_PREFIX, text)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from router.guard.detectors import KINDS, find_pii
+from router.guard.normalize import normalize_text
 
 _PLACEHOLDER_KIND = r"CARD|IBAN|EMAIL|PHONE|NATIONAL[\s_-]*ID"
 # Tolerant of what models do to placeholders: "[EMAIL 1]", "[ email_1 ]", "\[EMAIL\_1\]".
@@ -63,6 +64,13 @@ class Redactor:
         self._counts: dict[str, int] = {}
 
     def redact(self, text: str) -> str:
+        """``text`` normalised, with every personal value replaced by its placeholder.
+
+        Normalising here too (a no-op for text the intake already normalised) means no
+        caller can hand the privacy boundary text in which invisible characters or odd
+        spaces split a card or an e-mail so that it is not found.
+        """
+        text = normalize_text(text)
         out: list[str] = []
         pos = 0
         for span in find_pii(text):

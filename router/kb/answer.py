@@ -20,6 +20,7 @@ import numpy as np
 
 from router.backends.base import Backend, BackendError
 from router.domain import Draft, Verdict
+from router.guard.normalize import normalize_text
 from router.kb.retrieve import KnowledgeBase, Passage
 from router.kb.settings import KBSettings
 from router.kb.template import fill_template
@@ -53,6 +54,7 @@ def grounded_answer(
     """Answer ``text`` in ``mode``; the verdict says whether the draft may be sent."""
     if mode not in MODES:
         raise ValueError(f"unknown answer mode {mode!r}; expected one of {', '.join(MODES)}")
+    text = normalize_text(text)  # what retrieval, redaction and the verifier all read
     s = settings or KBSettings()
     clock = _Clock()
     passages: list[Passage] = []
@@ -151,7 +153,7 @@ def _verify(draft: Draft, ticket: str, approved: Sequence[str], kb: KnowledgeBas
 def _clean(draft: Draft) -> Draft:
     """Drop echoed prompt fences (``<ticket>``): small models copy them from the prompt, and
     they are formatting noise, not content the verifier should reject the answer for."""
-    text = _FENCE_RE.sub(" ", draft.text)
+    text = _FENCE_RE.sub(" ", normalize_text(draft.text))  # the verifier reads what is sent
     text = re.sub(r"[ \t]{2,}", " ", text).strip()
     return draft if text == draft.text else replace(draft, text=text)
 

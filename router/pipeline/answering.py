@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from router.backends.base import BackendError
 from router.backends.prompts import build_messages, canary, system_prompt
 from router.domain import Draft, Verdict
+from router.guard.normalize import normalize_text
 from router.pipeline.services import Services
 
 
@@ -26,6 +27,7 @@ def answer_local(services: Services, text: str, intent: str | None) -> Answer:
     """Grounded local draft (knowledge base + SLM), checked by the verifier."""
     from router.kb.answer import grounded_answer
 
+    text = normalize_text(text)  # stored tickets already are; the CLI hands raw text
     res = grounded_answer(text, intent=intent, kb=services.kb, mode=_kb_mode(),
                           backend=services.slm())
     # which approved answers the reply was built on: the ticket view and the report show it
@@ -42,6 +44,9 @@ def answer_hosted(services: Services, text: str, intent: str | None) -> Answer:
     llm = services.llm()
     if llm is None:
         raise BackendError("no hosted LLM configured (DESKROUTE_LLM_MODEL is empty)")
+    # Normalised BEFORE redaction: a card written with no-break or zero-width spaces is
+    # still found (issue 18). Redaction, the prompt and the verifier all read this text.
+    text = normalize_text(text)
     passages: list[str] = []
     entry_ids: list[int] = []
     kb = services.kb
@@ -51,7 +56,7 @@ def answer_hosted(services: Services, text: str, intent: str | None) -> Answer:
     red = redact(text)
     redacted_passages = [redact(p).text for p in passages] if passages else []
     draft = llm.generate(build_messages(red.text, redacted_passages))
-    restored = restore(draft.text, red.mapping)
+    restored = normalize_text(restore(draft.text, red.mapping))  # verify what is sent
     draft = Draft(
         backend=draft.backend, model=draft.model, text=restored,
         prompt_tokens=draft.prompt_tokens, completion_tokens=draft.completion_tokens,

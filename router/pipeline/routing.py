@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from policies.engine import evaluate
 from router.domain import ConversationContext, Decision, PolicyInput, Prediction, Signal
+from router.guard.normalize import normalize_text
 from router.pipeline.services import Services
 
 
@@ -22,6 +23,7 @@ def route_text(
     services: Services, text: str, context: ConversationContext | None = None
 ) -> Routed:
     start = time.perf_counter()
+    text = normalize_text(text)  # classifier and signals read what redaction reads
     pred, embedding = _predict(services, [text])
     decision = _decide(services, text, pred[0], embedding[0] if embedding is not None else None,
                        context)
@@ -30,6 +32,7 @@ def route_text(
 
 def route_texts(services: Services, texts: Sequence[str]) -> list[Decision]:
     """Batch routing: one classifier pass for all texts (throughput path for imports/evals)."""
+    texts = [normalize_text(t) for t in texts]
     preds, embeddings = _predict(services, texts)
     return [
         _decide(services, t, p, embeddings[i] if embeddings is not None else None, None)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-_RELATIVE = re.compile(r"^(\d+)([mhdw])$")
+_RELATIVE = re.compile(r"^(\d{1,9})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -35,13 +35,14 @@ def parse_when(value: str | None, option: str = "--since",
     if not value:
         return None
     match = _RELATIVE.match(value.strip())
-    if match:
-        delta = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-        return (now or datetime.now(UTC)) - delta
     try:
+        if match:
+            delta = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+            return (now or datetime.now(UTC)) - delta
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise ValueError(f"{option}: expected e.g. 7d, 24h or an ISO date, got {value!r}") from exc
+    except (ValueError, OverflowError) as exc:  # "yesterday", "99999999999d"
+        raise ValueError(f"{option}: expected e.g. 7d, 24h or an ISO date, "
+                         f"got {value[:40]!r}") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

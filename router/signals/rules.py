@@ -143,6 +143,9 @@ class RuleDetector:
     """A signal raised by any of its patterns or, given an embedding, by its exemplars.
 
     ``patterns`` are lower-case and see the lower-cased text; ``cased`` see the original.
+    ``views`` (optional) gives extra readings of the text for ``patterns`` to search too, such
+    as look-alike letters and leetspeak folded back to plain Latin
+    (:func:`router.guard.normalize.matching_views`); its first view must be the text itself.
     """
 
     name: str
@@ -150,11 +153,14 @@ class RuleDetector:
     patterns: tuple[re.Pattern[str], ...]
     exemplars: ExemplarBank | None = None
     cased: tuple[Searcher, ...] = ()
+    views: Callable[[str], tuple[str, ...]] | None = None
 
     def detect(self, text: str, embedding: np.ndarray | None = None) -> Signal | None:
-        match = self.match(text)
-        if match is not None:
-            return Signal(self.name, 1.0, f"{self.label}: '{clip(match)}'")
+        found = self.find(text)
+        if found is not None:
+            fragment, obfuscated = found
+            label = f"{self.label} (obfuscated)" if obfuscated else self.label
+            return Signal(self.name, 1.0, f"{label}: '{clip(fragment)}'")
         if embedding is None or self.exemplars is None:
             return None
         score, phrase = self.exemplars.best(embedding)
@@ -168,16 +174,23 @@ class RuleDetector:
 
     def match(self, text: str) -> str | None:
         """The matched fragment of the regex layer, or None."""
-        lowered = scan_text(text)
-        for pattern in self.patterns:
-            found = pattern.search(lowered)
-            if found:
-                return found.group(0)
+        found = self.find(text)
+        return None if found is None else found[0]
+
+    def find(self, text: str) -> tuple[str, bool] | None:
+        """The matched fragment and whether only a de-obfuscated view matched, or None."""
+        views = self.views(text) if self.views is not None else (text,)
+        for index, view in enumerate(views):
+            lowered = scan_text(view)
+            for pattern in self.patterns:
+                found = pattern.search(lowered)
+                if found:
+                    return found.group(0), index > 0
         window = scan_window(text) if self.cased else text
         for searcher in self.cased:
-            found = searcher.search(window)
-            if found:
-                return found.group(0)
+            hit = searcher.search(window)
+            if hit:
+                return hit.group(0), False
         return None
 
 

@@ -166,3 +166,29 @@ class KBEntry(Base):
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # a retired answer stays for the tickets that were answered with it, but is never retrieved
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WebhookMessage(Base):
+    """A signed webhook already accepted (``webhook-id``), kept for the replay window.
+
+    A sender retries with the same id; a replay of a captured request carries it too. Either
+    gets the first answer again instead of being processed twice, and the same id with a
+    different body is refused. Rows older than the window are purged: the timestamp check
+    already refuses those requests.
+    """
+
+    __tablename__ = "webhook_messages"
+    __table_args__ = (
+        UniqueConstraint("source", "message_id", name="uq_webhook_messages_source_message"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(String(255))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), nullable=True
+    )
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )

@@ -51,6 +51,7 @@ class Relay(threading.Thread):
         super().__init__(name="deskroute-relay", daemon=True)
         self._app, self._url, self._every = app, url, every
         self._stop_event = threading.Event()
+        self._wake = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
@@ -58,7 +59,13 @@ class Relay(threading.Thread):
                 relay_once(self._app, url=self._url)
             except Exception:
                 log.exception("relay pass failed")
-            self._stop_event.wait(self._every)
+            self._wake.wait(self._every)
+            self._wake.clear()
+
+    def wake(self) -> None:
+        """Run the next pass now (the webhook's fast path; never blocks the caller)."""
+        self._wake.set()
 
     def stop(self) -> None:
         self._stop_event.set()
+        self._wake.set()

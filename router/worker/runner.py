@@ -114,6 +114,7 @@ class EmbeddedWorker(threading.Thread):
         super().__init__(name="deskroute-embedded-worker", daemon=True)
         self._url, self._poll = url, poll
         self._stop_event = threading.Event()
+        self._wake = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
@@ -123,7 +124,13 @@ class EmbeddedWorker(threading.Thread):
                 log.exception("embedded worker loop failed")
                 ran = 0
             if not ran:
-                self._stop_event.wait(self._poll)
+                self._wake.wait(self._poll)
+                self._wake.clear()
+
+    def wake(self) -> None:
+        """Look at the outbox now (a webhook just committed a ticket); never blocks."""
+        self._wake.set()
 
     def stop(self) -> None:
         self._stop_event.set()
+        self._wake.set()

@@ -9,7 +9,7 @@ from connectors.generic.connector import GenericConnector, GenericSettings
 
 
 def test_parses_the_documented_ticket() -> None:
-    c = GenericConnector(GenericSettings(webhook_secret="s3cr3t-value"))
+    c = GenericConnector(GenericSettings(webhook_secret="s3cr3t-value-for-tests"))
     event = c.parse({}, json.dumps({"id": "42", "subject": "Hi", "body": "Where is my order?",
                                     "requester": {"email": "a@b.example"},
                                     "thread_id": "th"}).encode())

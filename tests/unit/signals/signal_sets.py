@@ -14,7 +14,8 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent / "data"
 SHARED_DATA = (Path(__file__).resolve().parents[3] / ".." / "shared" / "data").resolve()
 # Sets that are not a single signal's own file.
-MIXED_SETS = ("routine", "holdout", "paraphrases", "paraphrases_holdout")
+MIXED_SETS = ("routine", "holdout", "paraphrases", "paraphrases_holdout", "injection_obfuscated",
+              "injection_obfuscated_holdout")
 
 
 @dataclass(frozen=True)

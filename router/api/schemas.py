@@ -1,0 +1,88 @@
+"""Typed bodies of the intake and ops endpoints, and the checks every stored text passes.
+
+The OpenAPI schema these make is what Schemathesis tests the running API against: every
+documented status and body must be what the API answers, and nothing any caller sends may
+produce a 5xx. (The ticket and knowledge-base bodies are in ``ticket_schemas``.)
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from connectors.base import PayloadError
+from connectors.payload import check_text
+
+MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns on PostgreSQL
+
+
+def _storable(value: str) -> str:
+    """Text the store can hold on SQLite and PostgreSQL alike (no NUL, no lone surrogate)."""
+    try:
+        return check_text(value, "value")
+    except PayloadError as exc:
+        raise ValueError(exc.message) from exc
+
+
+StoredText = Annotated[str, AfterValidator(_storable)]
+
+
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's JSON schema with its ``$defs`` inlined (OpenAPI resolves refs from the root),
+    for request bodies declared by hand (a webhook reads its raw body to check a signature)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return dict(walk(schema))
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="the payload field at fault, e.g. `body` or `metadata.a`")
+    message: str
+
+
+class PayloadErrorOut(BaseModel):
+    detail: FieldError
+
+
+class WebhookAccepted(BaseModel):
+    ticket_id: int
+    duplicate: bool = Field(description="this ticket (or this webhook-id) was received before")
+    state: str
+    kind: str = Field(description="`ticket` or `follow_up`")
+    thread_id: str | None
+
+
+class WebhookIgnored(BaseModel):
+    ignored: bool = True
+    reason: str
+    event: str | None
+
+
+class Health(BaseModel):
+    status: str = Field(description="`ok` when the store answers")
+
+
+class Report(BaseModel):
+    """The support-ops report (docs/METRICS.md); every figure beyond these is an extra key."""
+
+    model_config = ConfigDict(extra="allow")
+    window: dict[str, str | None]
+    tickets: int
+    finished: int
+    pending: int
