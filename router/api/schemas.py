@@ -7,6 +7,7 @@ produce a 5xx. (The ticket and knowledge-base bodies are in ``ticket_schemas``.)
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -26,6 +27,15 @@ def _storable(value: str) -> str:
 
 
 StoredText = Annotated[str, AfterValidator(_storable)]
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# Stored times are UTC; SQLite hands them back without a zone, PostgreSQL with one. Answers
+# carry the zone on both (RFC 3339 `date-time`, as the schema says).
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 
 
 def inline_schema(model: type[BaseModel]) -> dict[str, Any]:

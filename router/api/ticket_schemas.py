@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from router.api.schemas import StoredText
+from router.api.schemas import StoredText, UtcDateTime
 from router.domain import CSAT_SCALE, OutcomeKind
 
 
@@ -31,7 +30,7 @@ class OutcomeOut(BaseModel):
     value: float | None
     note: str | None
     source: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class DecisionOut(BaseModel):
@@ -69,7 +68,7 @@ class DraftOut(BaseModel):
     kb_entry_ids: list[int] = Field(
         default_factory=list, description="Approved answers this draft was built on.")
     meta: dict[str, Any] = Field(default_factory=dict)
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class DeliveryOut(BaseModel):
@@ -78,7 +77,7 @@ class DeliveryOut(BaseModel):
     ok: bool
     status_code: int | None
     error: str | None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class TicketOut(BaseModel):
@@ -92,7 +91,7 @@ class TicketOut(BaseModel):
     thread_id: str | None
     subject: str
     body: str
-    created_at: datetime
+    created_at: UtcDateTime
     decision: DecisionOut | None
     draft: DraftOut | None = Field(description="The latest draft (all of them in drafts).")
     drafts: list[DraftOut]
@@ -115,7 +114,7 @@ class TicketSummary(BaseModel):
     subject: str
     snippet: str
     reason: str | None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class TicketPage(BaseModel):
@@ -135,9 +134,9 @@ class KBEntryOut(BaseModel):
     answer: str
     intent: str | None
     category: str | None
-    created_at: datetime
-    updated_at: datetime | None
-    retired_at: datetime | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime | None
+    retired_at: UtcDateTime | None
 
 
 class KBPage(BaseModel):
