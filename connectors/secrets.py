@@ -17,7 +17,7 @@ import binascii
 import re
 from typing import Any
 
-from pydantic import SecretStr, ValidationInfo, field_validator
+from pydantic import SecretStr, field_validator
 
 MIN_SECRET_CHARS = 16  # bytes of key
 MIN_DISTINCT = 6
@@ -46,36 +46,42 @@ def secret_key(secret: str) -> bytes:
     return secret.encode()
 
 
-def check_secret_value(secret: str, variable: str) -> str:
-    """Return ``secret`` if it can serve as an HMAC key or a token; else raise naming it."""
+def secret_problem(secret: str) -> str | None:
+    """Why ``secret`` cannot serve as an HMAC key or a token, or None when it can."""
     try:
         key = secret_key(secret)
     except WeakSecretError as exc:
-        raise WeakSecretError(f"{variable}: {exc}; {GENERATE_HINT}") from exc
+        return str(exc)
     if len(key) < MIN_SECRET_CHARS:
         kind = "decodes to" if secret.startswith("whsec_") else "is"
-        raise WeakSecretError(f"{variable} {kind} {len(key)} bytes; at least "
-                              f"{MIN_SECRET_CHARS} are needed; {GENERATE_HINT}")
+        return f"{kind} {len(key)} bytes; at least {MIN_SECRET_CHARS} are needed"
     rest = _PLACEHOLDER_RE.sub("", key.decode("latin-1").lower())
     if len(set(key)) < MIN_DISTINCT or len(rest) < MIN_SECRET_CHARS // 2:
-        raise WeakSecretError(f"{variable} looks like a placeholder; {GENERATE_HINT}")
+        return "looks like a placeholder"
+    return None
+
+
+def check_secret_value(secret: str, variable: str | None = None) -> str:
+    """Return ``secret`` if it can serve as an HMAC key or a token; else ``WeakSecretError``.
+
+    Settings validators leave ``variable`` out: pydantic names the field and the CLI
+    (``router.cli.errors.user_message``) turns it into ``invalid setting DESKROUTE_…: …``.
+    """
+    problem = secret_problem(secret)
+    if problem is not None:
+        who = f"{variable} " if variable else ""
+        raise WeakSecretError(f"{who}{problem}; {GENERATE_HINT}")
     return secret
 
 
-def env_variable(settings_class: type, info: ValidationInfo) -> str:
-    """The environment variable a settings field is read from (for the error message)."""
-    config = getattr(settings_class, "model_config", {}) or {}
-    return f"{config.get('env_prefix') or ''}{info.field_name or 'secret'}".upper()
-
-
-def _check(cls: type, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+def _check(value: SecretStr | None) -> SecretStr | None:
     if value is None:
         return None
     raw = value.get_secret_value().strip()
-    check_secret_value(raw, env_variable(cls, info))
+    check_secret_value(raw)
     return SecretStr(raw)
 
 
 def check_secret(*fields: str) -> Any:
     """A pydantic field validator for the named ``SecretStr | None`` fields."""
-    return field_validator(*fields)(classmethod(_check))
+    return field_validator(*fields)(_check)

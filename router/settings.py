@@ -11,10 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from connectors.secrets import check_secret_value, env_variable
+from connectors.secrets import check_secret_value
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = PACKAGE_DIR / "data"
@@ -100,9 +100,9 @@ class APISettings(BaseSettings):
 
     @field_validator("webhook_secret", "admin_token")
     @classmethod
-    def _refuse_weak_secrets(cls, value: str | None, info: ValidationInfo) -> str | None:
-        """Empty, short or placeholder secrets stop start-up, naming the variable."""
-        return None if value is None else check_secret_value(value, env_variable(cls, info))
+    def _refuse_weak_secrets(cls, value: str | None) -> str | None:
+        """Empty, short or placeholder secrets stop start-up (the CLI names the variable)."""
+        return None if value is None else check_secret_value(value)
 
 
 def bundled_slm_path() -> Path:

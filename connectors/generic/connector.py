@@ -37,7 +37,7 @@ class GenericSettings(BaseSettings):
     @field_validator("webhook_secret")
     @classmethod
     def _refuse_weak_secret(cls, value: str | None) -> str | None:
-        return None if value is None else check_secret_value(value, "DESKROUTE_WEBHOOK_SECRET")
+        return None if value is None else check_secret_value(value)
 
 
 class Requester(BaseModel):
