@@ -16,7 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic_settings import BaseSettings
 
@@ -83,7 +83,16 @@ class Ignored:
     kind: ClassVar[str] = "ignored"
 
 
-Inbound = NewTicket | FollowUp | Ignored
+@dataclass(frozen=True)
+class Handshake:
+    """An authentic set-up request the sender expects answered with ``answer`` (Slack's
+    ``url_verification`` challenge): answered 200 with that JSON, nothing stored."""
+
+    answer: dict[str, Any]
+    kind: ClassVar[str] = "handshake"
+
+
+Inbound = NewTicket | FollowUp | Ignored | Handshake
 
 
 # --- what an outbound call did --------------------------------------------------------------

@@ -23,6 +23,7 @@ BUILTINS = {
     "freshdesk": "connectors.freshdesk.connector:FreshdeskConnector",
     "intercom": "connectors.intercom.connector:IntercomConnector",
     "helpscout": "connectors.helpscout.connector:HelpScoutConnector",
+    "slack": "connectors.slack.connector:SlackConnector",
 }
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.registry import Registry
-from router.api import kb, logs, ops, tickets, webhooks
+from router.api import kb, logs, ops, slack, tickets, webhooks
 from router.api.deps import get_session
 from router.api.middleware import RefuseNulInUrl
 from router.api.schemas import ErrorOut, Health
@@ -76,6 +76,7 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
     app.state.kick = _nothing
     app.state.connectors = Registry().build_all()  # vendor settings read and checked here
     app.include_router(webhooks.router)
+    app.include_router(slack.router)
     app.include_router(tickets.router)
     app.include_router(kb.router)
     ops.install(app)

@@ -22,7 +22,14 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from connectors.base import Connector, Ignored, PayloadError, SignatureError, UpstreamError
+from connectors.base import (
+    Connector,
+    Handshake,
+    Ignored,
+    PayloadError,
+    SignatureError,
+    UpstreamError,
+)
 from connectors.generic.connector import GenericTicket
 from router.api.schemas import (
     ErrorOut,
@@ -50,7 +57,7 @@ _SIGNATURE_HEADERS = [
     {"name": "webhook-signature", "in": "header", "required": False,
      "schema": {"type": "string"}, "description": "generic source: `v1,<base64 HMAC-SHA256>`"},
 ]
-_RESPONSES: dict[int | str, dict[str, Any]] = {
+RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": WebhookIgnored, "description": "authentic event deskroute does not act on"},
     401: {"model": ErrorOut, "description": "unsigned, forged, malformed or stale signature"},
     404: {"model": ErrorOut, "description": "no connector of that name"},
@@ -65,6 +72,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 class Accepted:
     response: WebhookAccepted | WebhookIgnored
     created: bool
+    answer: dict[str, Any] | None = None  # a Handshake's own answer, sent as is
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -83,7 +91,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 @router.post(
     "/webhooks/{source}", status_code=202, response_model=WebhookAccepted,
-    responses=_RESPONSES,
+    responses=RESPONSES,
     openapi_extra={
         "parameters": _SIGNATURE_HEADERS,
         "requestBody": {"required": True, "content": {"application/json": {
@@ -109,6 +117,8 @@ async def receive(source: str, request: Request) -> Any:
                             content={"detail": f"vendor API unavailable: {exc}"})
     if accepted.created:
         request.app.state.kick()
+    if accepted.answer is not None:  # a handshake (Slack's url_verification): echo it
+        return JSONResponse(status_code=200, content=accepted.answer)
     if isinstance(accepted.response, WebhookIgnored):
         return JSONResponse(status_code=200, content=accepted.response.model_dump())
     return accepted.response
@@ -133,6 +143,9 @@ def accept(state: Any, source: str, connector: Connector, headers: Any,
         # (insert-or-ignore): the same answer as the first time, with duplicate: true.
         try:
             event = connector.parse(headers, body)
+            if isinstance(event, Handshake):
+                return Accepted(WebhookIgnored(reason="handshake", event=event.kind), False,
+                                answer=event.answer)
             if isinstance(event, Ignored):
                 return Accepted(WebhookIgnored(reason=event.reason, event=event.event), False)
             inbound = prepare_ticket(event.ticket, getattr(connector, "payload_fields", None))

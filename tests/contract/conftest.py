@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,3 +39,17 @@ def count(url: str, model: Any) -> int:
 
     with unit_of_work(url) as s:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+def pipeline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> str:
+    """A store with the sample knowledge base, no hosted LLM, no broker: the embedded pipeline
+    that ``drain`` runs in-process (end-to-end tests of each channel)."""
+    from tests.integration.pipeline_env import seed_kb
+
+    monkeypatch.setenv("DESKROUTE_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("DESKROUTE_KB_DIR", str(tmp_path / "kb"))
+    for k in ("DESKROUTE_LLM_MODEL", "DESKROUTE_LLM_API_BASE", "DESKROUTE_BROKER_URL"):
+        monkeypatch.delenv(k, raising=False)
+    seed_kb(sqlite_url)
+    return sqlite_url

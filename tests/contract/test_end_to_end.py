@@ -9,7 +9,6 @@ note, assigns the group/team and adds the tag while keeping the existing ones.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,7 +21,6 @@ from router.store import repo
 from router.store.db import unit_of_work
 from router.worker.runner import drain
 from tests.contract.vendors import EXPECTED_GROUP, EXPECTED_TAG, KITS, Kit
-from tests.integration.pipeline_env import seed_kb
 
 pytestmark = pytest.mark.integration
 
@@ -31,16 +29,6 @@ pytestmark = pytest.mark.integration
 def kit(request: pytest.FixtureRequest) -> Iterator[Kit]:
     with KITS[request.param]() as k:
         yield k
-
-
-@pytest.fixture
-def pipeline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> str:
-    monkeypatch.setenv("DESKROUTE_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("DESKROUTE_KB_DIR", str(tmp_path / "kb"))
-    for k in ("DESKROUTE_LLM_MODEL", "DESKROUTE_LLM_API_BASE", "DESKROUTE_BROKER_URL"):
-        monkeypatch.delenv(k, raising=False)
-    seed_kb(sqlite_url)
-    return sqlite_url
 
 
 def services_for(kit: Kit, url: str) -> Services:
