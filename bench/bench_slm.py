@@ -60,9 +60,28 @@ def _start(python: str, extra: str, args: argparse.Namespace) -> subprocess.Pope
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         env=env)
     assert proc.stdout is not None
-    ready = json.loads(proc.stdout.readline())
-    proc.info = ready  # type: ignore[attr-defined]
+    line = proc.stdout.readline()
+    proc.info = json.loads(line) if line else {"info": ""}  # type: ignore[attr-defined]
     return proc
+
+
+def _round(proc: subprocess.Popen[str]) -> dict | None:
+    """One timed answer, or None when the worker died (e.g. llama.cpp's AMX segfault)."""
+    assert proc.stdin is not None and proc.stdout is not None
+    if proc.poll() is not None:
+        return None
+    try:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    except BrokenPipeError:
+        return None
+    line = proc.stdout.readline()
+    return json.loads(line) if line else None
+
+
+def _crash(proc: subprocess.Popen[str]) -> str:
+    code = proc.wait(timeout=30)
+    return f"crashed (signal {-code})" if code < 0 else f"exited with {code}"
 
 
 def main() -> None:
@@ -77,25 +96,34 @@ def main() -> None:
     if args.worker:
         worker(args.extra, args.threads, args.max_tokens)
         return
+    # "on" forces llama.cpp's extra buffer types even where AMX is present: on an AMX machine
+    # with a native build that is the configuration that segfaults (reported, not fatal here).
     configs = {"this build, extra buffers on": (sys.executable, "on"),
                "this build, extra buffers off (AMX-safe)": (sys.executable, "off")}
     if args.other_python:
         configs["other build, extra buffers off"] = (args.other_python, "off")
     procs = {name: _start(py, extra, args) for name, (py, extra) in configs.items()}
     runs: dict[str, list[dict]] = {name: [] for name in procs}
+    crashed: dict[str, str] = {}
     try:
         for _ in range(args.rounds + 1):  # the first round warms caches and is dropped
             for name, proc in procs.items():
-                assert proc.stdin is not None and proc.stdout is not None
-                proc.stdin.write("go\n")
-                proc.stdin.flush()
-                runs[name].append(json.loads(proc.stdout.readline()))
+                if name in crashed:
+                    continue
+                row = _round(proc)
+                if row is None:
+                    crashed[name] = _crash(proc)
+                else:
+                    runs[name].append(row)
     finally:
         for proc in procs.values():
             proc.terminate()
     base = None
     print(f"{'configuration':44s} {'tok/s (median)':>15s} {'ratio':>6s}  llama.cpp features")
     for name, rows in runs.items():
+        if name in crashed:
+            print(f"{name:44s} {crashed[name]:>22s}")
+            continue
         rate = statistics.median(r["completion"] / r["seconds"] for r in rows[1:])
         base = base or rate
         info = procs[name].info  # type: ignore[attr-defined]

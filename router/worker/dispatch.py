@@ -66,6 +66,10 @@ class Relay(threading.Thread):
         """Run the next pass now (the webhook's fast path; never blocks the caller)."""
         self._wake.set()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop and wait for a pass in flight (it holds outbox rows locked until it ends), so
+        nothing of this relay is still running against the store when its owner returns."""
         self._stop_event.set()
         self._wake.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout)

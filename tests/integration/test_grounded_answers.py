@@ -54,12 +54,12 @@ def _real_models() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def shop_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     from router.kb.importers import ensure_default_kb
-    from router.store.db import get_engine, session_factory, unit_of_work
-    from router.store.models import Base
+    from router.store.db import session_factory, unit_of_work
+    from router.store.migrate import upgrade
 
     folder = tmp_path_factory.mktemp("shop-kb")
     url = f"sqlite:///{folder / 'kb.db'}"
-    Base.metadata.create_all(get_engine(url))
+    upgrade(url)
     with unit_of_work(url) as session:
         assert ensure_default_kb(session) >= 30
     with session_factory(url)() as session:

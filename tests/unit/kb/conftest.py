@@ -16,11 +16,10 @@ from router.domain import Draft
 @pytest.fixture
 def kb_url(tmp_path: Path) -> str:
     """A SQLite store with every table created (what ``db upgrade`` would give)."""
-    from router.store.db import get_engine
-    from router.store.models import Base
+    from router.store.migrate import upgrade
 
     url = f"sqlite:///{tmp_path / 'kb.db'}"
-    Base.metadata.create_all(get_engine(url))
+    upgrade(url)
     return url
 
 
