@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import typer
 
 from router.cli.output import console, err_console, fail
@@ -78,14 +76,16 @@ def worker(
 
 def relay(every: float = typer.Option(1.0, help="Seconds between passes.")) -> None:
     """Move committed outbox rows onto the broker (also re-sends stuck ones)."""
+    from router.logs import configure_logging
     from router.worker.celery_app import make_celery
-    from router.worker.dispatch import relay_once
+    from router.worker.dispatch import Relay
 
     if not QueueSettings().broker_url:
         fail("DESKROUTE_BROKER_URL is not set")
     preflight(policy=False)
+    configure_logging(default="text")
     app = make_celery()
     console.print("relay running; Ctrl-C to stop")
-    while True:
-        relay_once(app)
-        time.sleep(every)
+    # the API's relay loop, in the foreground: a database or broker outage is logged and
+    # retried with a back-off, never the end of the process
+    Relay(app, every=every).run()

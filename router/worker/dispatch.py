@@ -47,19 +47,36 @@ def enqueue_next(app: Celery, url: str | None = None) -> None:
 
 
 class Relay(threading.Thread):
-    def __init__(self, app: Celery, *, url: str | None = None, every: float = 1.0) -> None:
+    """The periodic relay: the API's background thread and ``deskroute relay`` (in the
+    foreground, through :meth:`run`). A failed pass (database or broker down) is logged and
+    retried after a back-off; the loop itself never ends on an error."""
+
+    def __init__(self, app: Celery, *, url: str | None = None, every: float = 1.0,
+                 max_backoff: float = 30.0) -> None:
         super().__init__(name="deskroute-relay", daemon=True)
         self._app, self._url, self._every = app, url, every
+        self._max_backoff = max(every, max_backoff)
         self._stop_event = threading.Event()
         self._wake = threading.Event()
+        self.failures = 0  # consecutive failed passes (0 = the last pass worked)
 
     def run(self) -> None:
         while not self._stop_event.is_set():
+            wait = self._every
             try:
                 relay_once(self._app, url=self._url)
-            except Exception:
-                log.exception("relay pass failed")
-            self._wake.wait(self._every)
+                if self.failures:
+                    log.warning("relay recovered after %d failed passes", self.failures)
+                self.failures = 0
+            except Exception as exc:  # the store or the broker is down: try again later
+                self.failures += 1
+                wait = min(self._max_backoff, self._every * 2 ** min(self.failures, 10))
+                if self.failures == 1:
+                    log.exception("relay pass failed; retrying every %.0f s at most", wait)
+                else:
+                    log.warning("relay pass failed again (%d in a row): %s: %s",
+                                self.failures, type(exc).__name__, exc)
+            self._wake.wait(wait)
             self._wake.clear()
 
     def wake(self) -> None:
