@@ -80,9 +80,10 @@ app.command("report")(report_cmds.report)
 
 def _mount_modules() -> None:
     """Commands that live in their own modules (classifier, knowledge base)."""
-    from router.cli import classify_cmds, kb_cmds
+    from router.cli import classify_cmds, kb_cmds, kb_manage_cmds
 
     app.registered_commands.extend(classify_cmds.app.registered_commands)
+    kb_manage_cmds.mount(kb_cmds.kb_app)
     app.add_typer(kb_cmds.kb_app, name="kb", help="Knowledge base of approved answers.")
     for cmd in kb_cmds.app.registered_commands:
         if cmd.name == "eval-answers" or getattr(cmd.callback, "__name__", "") == "eval_answers":
