@@ -27,6 +27,9 @@ def _env(prefix: str = "DESKROUTE_") -> SettingsConfigDict:
 class StoreSettings(BaseSettings):
     model_config = _env()
     database_url: str = "sqlite:///deskroute.db"
+    # PostgreSQL: a store that does not answer fails fast instead of hanging each caller
+    db_connect_timeout: int = Field(default=5, ge=1, le=300)  # seconds to open a connection
+    db_statement_timeout: float = Field(default=30.0, ge=0)  # seconds per statement; 0 = none
 
 
 class QueueSettings(BaseSettings):
@@ -97,6 +100,10 @@ class APISettings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=64 * 1024 * 1024)
     replay_window_seconds: int = Field(default=300, ge=1, le=3600)
     callback_url: str | None = None
+    # a webhook that cannot be stored within this many seconds (a hung store) is answered
+    # 503 + Retry-After, so the sender retries; nothing gets a 2xx without a stored row
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    retry_after_seconds: int = Field(default=5, ge=1, le=3600)
 
     @field_validator("webhook_secret", "admin_token")
     @classmethod

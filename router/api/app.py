@@ -7,18 +7,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from connectors.registry import Registry
-from router.api import kb, logs, ops, slack, tickets, webhooks
-from router.api.deps import get_session
+from router.api import health, kb, logs, ops, slack, tickets, webhooks
 from router.api.middleware import RefuseNulInUrl
-from router.api.schemas import ErrorOut, Health
+from router.api.schemas import ErrorOut
 from router.settings import APISettings, QueueSettings, StoreSettings
 from router.store.db import get_engine
 
@@ -73,8 +71,10 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
                   redoc_url=None, responses=_UNAVAILABLE)
     app.add_middleware(RefuseNulInUrl)
     app.state.api_settings = api_settings
+    app.state.broker_url = queue.broker_url
     app.state.kick = _nothing
     app.state.connectors = Registry().build_all()  # vendor settings read and checked here
+    app.include_router(health.router)
     app.include_router(webhooks.router)
     app.include_router(slack.router)
     app.include_router(tickets.router)
@@ -93,13 +93,9 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
     async def store_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("store unavailable on %s %s: %s", request.method, request.url.path,
                   exc.__class__.__name__)
-        return JSONResponse(status_code=503, headers={"Retry-After": "5"},
+        return JSONResponse(status_code=503,
+                            headers={"Retry-After": str(api_settings.retry_after_seconds)},
                             content={"detail": "the store is unavailable; retry later"})
-
-    @app.get("/healthz", response_model=Health, tags=["ops"])
-    def healthz(session: Session = Depends(get_session)) -> Health:
-        session.execute(text("SELECT 1"))
-        return Health(status="ok")
 
     return app
 

@@ -84,8 +84,27 @@ class WebhookIgnored(BaseModel):
     event: str | None
 
 
+class BreakerOut(BaseModel):
+    """One model circuit breaker (router/backends/breaker.py)."""
+
+    state: str = Field(description="`closed` (calls go through), `open` (calls fail fast "
+                                   "until the cool-down ends) or `half_open` (one probe)")
+    failures: int = Field(description="consecutive failures or timeouts")
+    opened_for_seconds: float | None = Field(default=None,
+                                             description="how long it has been open")
+    last_error: str | None = None
+
+
 class Health(BaseModel):
-    status: str = Field(description="`ok` when the store answers")
+    status: str = Field(description="`ok`: the process answers (liveness; no store access)")
+    breakers: dict[str, BreakerOut] = Field(
+        default_factory=dict, description="model circuit breakers of this process, by name")
+
+
+class Ready(BaseModel):
+    status: str = Field(description="`ready`, or `unavailable` (answered 503)")
+    checks: dict[str, str] = Field(description="`database` and `broker`: `ok`, "
+                                               "`not configured` or `error: …`")
 
 
 class Report(BaseModel):

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from connectors.base import (
@@ -45,6 +48,7 @@ from router.store.replay import find_message, purge_messages, record_message
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
+T = TypeVar("T")
 
 _SIGNATURE_HEADERS = [
     {"name": "webhook-id", "in": "header", "required": False,
@@ -64,7 +68,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "webhook-id already used for a different body"},
     413: {"model": ErrorOut, "description": "body over DESKROUTE_MAX_BODY_BYTES"},
     422: {"model": PayloadErrorOut, "description": "malformed payload, naming the field"},
-    503: {"model": ErrorOut, "description": "a vendor API the parse needed is down; retry"},
+    503: {"model": ErrorOut, "description": "the store, or a vendor API the parse needed, is "
+                                            "down or slow; retry after `Retry-After` seconds"},
 }
 
 
@@ -106,15 +111,22 @@ async def receive(source: str, request: Request) -> Any:
         connector = request.app.state.connectors.get(source)
     except KeyError as exc:
         raise HTTPException(status_code=404, detail=str(exc.args[0])) from exc
-    body = await _read_body(request, request.app.state.api_settings.max_body_bytes)
+    settings = request.app.state.api_settings
+    body = await _read_body(request, settings.max_body_bytes)
     try:
-        accepted = await run_in_threadpool(accept, request.app.state, source, connector,
-                                           request.headers, body)
+        accepted = await store_within(settings.webhook_timeout_seconds, accept,
+                                      request.app.state, source, connector, request.headers, body)
     except UpstreamError as exc:  # the vendor redelivers; nothing stored meanwhile
         log.warning("%s webhook deferred: %s", source, exc)
         retry = str(int(exc.retry_after)) if exc.retry_after else "30"
         return JSONResponse(status_code=503, headers={"Retry-After": retry},
                             content={"detail": f"vendor API unavailable: {exc}"})
+    except TimeoutError:
+        log.error("%s webhook not stored within %.0f s (store hung?): answered 503", source,
+                  settings.webhook_timeout_seconds)
+        return JSONResponse(status_code=503,
+                            headers={"Retry-After": str(settings.retry_after_seconds)},
+                            content={"detail": "the store did not answer in time; retry later"})
     if accepted.created:
         request.app.state.kick()
     if accepted.answer is not None:  # a handshake (Slack's url_verification): echo it
@@ -122,6 +134,19 @@ async def receive(source: str, request: Request) -> Any:
     if isinstance(accepted.response, WebhookIgnored):
         return JSONResponse(status_code=200, content=accepted.response.model_dump())
     return accepted.response
+
+
+async def store_within(seconds: float, func: Callable[..., T], *args: Any) -> T:
+    """Run ``func`` in a worker thread, giving up after ``seconds`` (``TimeoutError``).
+
+    A hung store (a frozen database holds a pooled connection forever, whatever the
+    timeouts) must not hold the request past the sender's own timeout: the caller answers
+    503 and the sender retries. The abandoned thread may still commit later; the retry then
+    meets its ticket (insert-or-ignore) and is answered as a duplicate: never two rows, and
+    never a 2xx for a row that was not stored.
+    """
+    with anyio.fail_after(seconds):
+        return await anyio.to_thread.run_sync(partial(func, *args), abandon_on_cancel=True)
 
 
 def accept(state: Any, source: str, connector: Connector, headers: Any,

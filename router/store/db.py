@@ -21,7 +21,10 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, settings: StoreSettings | None = None) -> Engine:
+    """An engine with short connect and statement timeouts on PostgreSQL (a store that is
+    down or hung raises ``OperationalError`` quickly: the API answers 503, workers retry)."""
+    s = settings or StoreSettings()
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -35,7 +38,11 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, object] = {"connect_timeout": s.db_connect_timeout}
+    if url.startswith("postgresql") and s.db_statement_timeout > 0:
+        connect_args["options"] = f"-c statement_timeout={int(s.db_statement_timeout * 1000)}"
+    return create_engine(url, pool_pre_ping=True, pool_timeout=s.db_connect_timeout,
+                         connect_args=connect_args if url.startswith("postgresql") else {})
 
 
 @lru_cache(maxsize=8)
