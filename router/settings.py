@@ -43,7 +43,10 @@ class ModelSettings(BaseSettings):
     slm_model: str | None = None
     slm_context: int = 2048
     slm_max_tokens: int = 160
-    slm_threads: int | None = None
+    # one llama.cpp thread per SLM process: scale with more worker processes, not threads.
+    # All cores (llama.cpp's own default) made a local answer 5-15x slower whenever anything
+    # else wanted the CPU (67-234 s against 3.5-15 s with one thread, issue 14)
+    slm_threads: int = Field(default=1, ge=1, le=256)
     # None = on only when DESKROUTE_KB_MIN_LOGPROB is set: log-probabilities need llama.cpp's
     # logits for every token, which made generation ~7x slower here (21.8 vs 164 tokens/s)
     slm_logprobs: bool | None = None

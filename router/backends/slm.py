@@ -19,7 +19,7 @@ class SLMBackend:
     name = "slm"
 
     def __init__(self, model_path: str, *, n_ctx: int = 2048, max_tokens: int = 160,
-                 threads: int | None = None, logprobs: bool = True,
+                 threads: int = 1, logprobs: bool = True,
                  extra_buffers: ExtraBuffers = "auto") -> None:
         from llama_cpp import Llama  # heavy import, once per process
 
@@ -35,7 +35,7 @@ class SLMBackend:
                 self._llm = Llama(
                     model_path=model_path,
                     n_ctx=n_ctx,
-                    n_threads=threads or max(1, (os.cpu_count() or 2)),
+                    n_threads=threads,
                     logits_all=logprobs,
                     verbose=False,
                 )
@@ -98,7 +98,7 @@ def _mean_logprob(logprobs: Any) -> float | None:
 
 
 @lru_cache(maxsize=2)
-def _cached(path: str, n_ctx: int, max_tokens: int, threads: int | None,
+def _cached(path: str, n_ctx: int, max_tokens: int, threads: int,
             extra_buffers: ExtraBuffers, logprobs: bool) -> SLMBackend:
     return SLMBackend(path, n_ctx=n_ctx, max_tokens=max_tokens, threads=threads,
                       logprobs=logprobs, extra_buffers=extra_buffers)

@@ -34,3 +34,16 @@ def test_logprobs_setting_overrides_the_default(
     monkeypatch.setenv("DESKROUTE_SLM_LOGPROBS", "false")
     slm.get_slm()
     assert [call[-1] for call in built] == [True, False]
+
+
+def test_threads_default_to_one_whatever_the_core_count(
+    built: list[tuple], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All cores by default made local answers 5-15x slower under contention (issue 14)."""
+    monkeypatch.delenv("DESKROUTE_SLM_THREADS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 64)
+    slm.get_slm()
+    monkeypatch.setenv("DESKROUTE_SLM_THREADS", "3")
+    slm.get_slm()
+    assert [call[3] for call in built] == [1, 3]
+    assert slm.SLMBackend.__init__.__kwdefaults__["threads"] == 1
