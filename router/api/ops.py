@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
 from router.api.deps import ADMIN_RESPONSES, get_session, invalid, require_admin
-from router.api.schemas import Report
+from router.api.report_schemas import Report
 from router.api.session_auth import LoginRequired
 
 STATIC = Path(__file__).resolve().parent / "static"

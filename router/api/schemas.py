@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from connectors.base import PayloadError
 from connectors.payload import check_text
@@ -105,13 +105,3 @@ class Ready(BaseModel):
     status: str = Field(description="`ready`, or `unavailable` (answered 503)")
     checks: dict[str, str] = Field(description="`database` and `broker`: `ok`, "
                                                "`not configured` or `error: …`")
-
-
-class Report(BaseModel):
-    """The support-ops report (docs/METRICS.md); every figure beyond these is an extra key."""
-
-    model_config = ConfigDict(extra="allow")
-    window: dict[str, str | None]
-    tickets: int
-    finished: int
-    pending: int
