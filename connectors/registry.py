@@ -24,6 +24,7 @@ BUILTINS = {
     "intercom": "connectors.intercom.connector:IntercomConnector",
     "helpscout": "connectors.helpscout.connector:HelpScoutConnector",
     "slack": "connectors.slack.connector:SlackConnector",
+    "email": "connectors.email.connector:EmailConnector",
 }
 
 

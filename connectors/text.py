@@ -104,3 +104,26 @@ def clean_body(body: str, *, is_html: bool | None = None) -> str:
 def plain_to_html(text: str) -> str:
     """A plain-text answer as the HTML body helpdesk APIs expect (escaped, lines kept)."""
     return "<br>".join(html.escape(line) for line in text.splitlines()) or html.escape(text)
+
+
+_SENT_FROM = re.compile(
+    r"^(sent from my \S.{0,60}|sent from (mail|outlook|yahoo mail) for \S.{0,40}|"
+    r"get outlook for \S.{0,40}|envoyé de mon \S.{0,40}|von meinem \S.{0,60} gesendet)\.?$",
+    re.IGNORECASE,
+)
+
+
+def strip_signature(text: str) -> str:
+    """Drop an e-mail signature: everything from the ``-- `` separator line (RFC 3676), and a
+    trailing "Sent from my iPhone"-style line. A separator on the first line is kept (then
+    the whole message would go)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if i and line.rstrip() == "--":
+            lines = lines[:i]
+            break
+    while lines and (not lines[-1].strip() or _SENT_FROM.match(lines[-1].strip())):
+        if len([x for x in lines if x.strip()]) == 1 and lines[-1].strip():
+            break  # the message is only that line: keep it
+        lines.pop()
+    return "\n".join(lines).strip()

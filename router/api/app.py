@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from connectors.registry import Registry
-from router.api import health, kb, logs, ops, slack, tickets, webhooks
+from router.api import email_inbound, health, kb, logs, ops, slack, tickets, webhooks
 from router.api.middleware import RefuseNulInUrl
 from router.api.schemas import ErrorOut
 from router.settings import APISettings, QueueSettings, StoreSettings
@@ -77,6 +77,7 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
     app.include_router(health.router)
     app.include_router(webhooks.router)
     app.include_router(slack.router)
+    app.include_router(email_inbound.router)
     app.include_router(tickets.router)
     app.include_router(kb.router)
     ops.install(app)

@@ -112,7 +112,9 @@ async def receive(source: str, request: Request) -> Any:
     except KeyError as exc:
         raise HTTPException(status_code=404, detail=str(exc.args[0])) from exc
     settings = request.app.state.api_settings
-    body = await _read_body(request, settings.max_body_bytes)
+    # a connector whose sender posts attachments inline (e-mail) may allow larger bodies
+    body = await _read_body(request, getattr(connector, "max_body_bytes", None)
+                            or settings.max_body_bytes)
     try:
         accepted = await store_within(settings.webhook_timeout_seconds, accept,
                                       request.app.state, source, connector, request.headers, body)

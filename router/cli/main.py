@@ -16,6 +16,7 @@ from router.cli import (
     delivery_cmds,
     demo_cmd,
     doctor_cmd,
+    email_cmds,
     export_cmds,
     policy_cmds,
     report_cmds,
@@ -68,6 +69,7 @@ app.add_typer(db_cmds.app, name="db", help="Database migrations (Alembic).")
 app.add_typer(delivery_cmds.app, name="deliveries", help="Failed deliveries: list, retry.")
 app.add_typer(policy_cmds.app, name="policy", help="Check routing policies (YAML).")
 app.add_typer(export_cmds.app, name="export", help="Export data (distillation JSONL).")
+app.add_typer(email_cmds.app, name="email", help="The support mailbox: poll (IMAP), check.")
 app.command("demo")(demo_cmd.demo)
 app.command("doctor")(doctor_cmd.doctor)
 app.command("serve")(run_cmds.serve)

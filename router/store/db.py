@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from router.settings import StoreSettings
@@ -70,3 +70,17 @@ def unit_of_work(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def begin_write(session: Session) -> None:
+    """Open the session's transaction now, as a writer, on SQLite (elsewhere: nothing to do).
+
+    pysqlite begins a transaction only before an INSERT/UPDATE/DELETE. A SAVEPOINT issued
+    first (``begin_nested``, as ``repo.insert_ticket`` does) opens one of its own, and
+    releasing it COMMITS: that row would survive a crash or a rollback before the caller's
+    commit (measured: the first ticket of a batch stayed without its outbox row). IMMEDIATE
+    also takes the write lock up front, so a later write cannot fail on a read snapshot
+    another writer made stale.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("BEGIN IMMEDIATE"))

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Float,
     ForeignKey,
@@ -192,3 +193,23 @@ class WebhookMessage(Base):
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+
+
+class MailCursor(Base):
+    """How far ``deskroute email poll`` has read one IMAP folder.
+
+    IMAP numbers a folder's messages with UIDs that only grow, valid while the folder's
+    UIDVALIDITY stays the same. The cursor moves in the same transaction as the tickets made
+    from the messages below it, so a crash between fetching and committing reads them again
+    (and the Message-ID dedupe keeps a second read from making a second ticket).
+    """
+
+    __tablename__ = "mail_cursors"
+    __table_args__ = (UniqueConstraint("mailbox", name="uq_mail_cursors_mailbox"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(255))  # user@host:port/folder
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger)  # every UID up to this one is read
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 onupdate=utcnow)
