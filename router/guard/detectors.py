@@ -1,58 +1,83 @@
-"""Span finders for personal data: cards, IBANs, e-mails, phones and national IDs.
+"""Span finders for personal data, and :func:`find_pii`, which runs them all.
 
-Each finder returns character spans over the original text so that redaction can replace them
-in one left-to-right pass, and so the verifier can reuse the same notion of "a phone number".
-Checksums (Luhn, mod-97, check letters) are what separate a card or an IBAN from any long
-number: over-redaction only costs the hosted model a little context, but a missed card leaves
-the machine, so shapes are generous and checksums decide.
+Cards, IBANs and phones live here; e-mails, identity numbers, addresses, dates of birth and
+names have modules of their own (``emails.py``, ``idnumbers.py``, ``addresses.py``,
+``birthdates.py``, ``names.py``). Each finder returns character spans over the original text
+so that redaction can replace them in one left-to-right pass, and so the verifier can reuse the
+same notion of "a phone number". Checksums (Luhn, mod-97, check letters) are what separate a
+card or an IBAN from any long number, and separators are ignored before they are computed
+(``4111.1111.1111.1111``, ``DE89-3704-0044-0532-0130-00``); kinds without a checksum (dates of
+birth, passport numbers, SSNs written without separators) are found only next to the words
+that name them. Over-redaction only costs the hosted model a little context, but a missed card
+leaves the machine, so shapes are generous and checksums or context decide.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
 
-from router.guard.checksums import dni_valid, iban_valid, luhn_valid
+from router.guard.addresses import ADDRESS, POSTCODE, find_addresses, find_postcodes
+from router.guard.birthdates import DATE_OF_BIRTH, find_dates_of_birth
+from router.guard.checksums import iban_valid, luhn_valid
+from router.guard.emails import EMAIL, find_all_emails, find_emails
+from router.guard.idnumbers import NATIONAL_ID, PASSPORT, find_national_ids, find_passports
+from router.guard.names import NAME, find_names
+from router.guard.spans import Span, before
 
 CARD = "CARD"
 IBAN = "IBAN"
-EMAIL = "EMAIL"
 PHONE = "PHONE"
-NATIONAL_ID = "NATIONAL_ID"
 
 #: Detection order doubles as priority: an earlier kind wins an overlapping span.
-KINDS: tuple[str, ...] = (EMAIL, IBAN, NATIONAL_ID, CARD, PHONE)
-
-
-@dataclass(frozen=True)
-class Span:
-    kind: str
-    start: int
-    end: int
-    value: str
-
-
-# --- e-mail ---------------------------------------------------------------------------------
-_EMAIL_RE = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b"
+KINDS: tuple[str, ...] = (
+    EMAIL, IBAN, NATIONAL_ID, PASSPORT, CARD, DATE_OF_BIRTH, POSTCODE, ADDRESS, PHONE, NAME
 )
 
-# --- cards: runs of digit groups separated by one space or dash ------------------------------
-_DIGIT_RUN_RE = re.compile(r"(?<![\w#$€£.,/])\d+(?:[ -]\d+)*(?![\w/]|[.,]\d)")
+__all__ = [
+    "ADDRESS", "CARD", "DATE_OF_BIRTH", "EMAIL", "IBAN", "KINDS", "NAME", "NATIONAL_ID",
+    "PASSPORT", "PHONE", "POSTCODE", "Span", "find_addresses", "find_cards",
+    "find_dates_of_birth", "find_emails", "find_ibans", "find_names", "find_national_ids",
+    "find_passports", "find_phones", "find_pii", "find_postcodes",
+]
+
+# --- cards: runs of digit groups separated by a space, dash, dot, slash or underscore --------
+_CARD_SEP = r"(?: ?[-./_] ?| )"
+_DIGIT_RUN_RE = re.compile(r"(?<![\w$€£])\d+(?:" + _CARD_SEP + r"\d+)*(?![\w]|,\d)")
 _GROUP_RE = re.compile(r"\d+")
+_CARD_WORDS_RE = re.compile(
+    r"\b(?:card|cards|visa|mastercard|master card|amex|american express|discover|maestro|diners"
+    r"|jcb|unionpay|credit|debit|cc|cvv|cvc|expir\w*)\b",
+    re.IGNORECASE,
+)
+# a compact number right after one of these words is a reference, not a card or a phone
+_REFERENCE_BEFORE_RE = re.compile(
+    r"\b(?:order|orders|purchase|invoice|tracking|shipment|parcel|package|reference|ref|booking"
+    r"|confirmation|ticket|case|transaction|receipt|sku|serial|item|return|rma|reservation"
+    r"|voucher|coupon|gift card|customer|member(?:ship)?|loyalty)"
+    r"(?:[\s:#{(]+|\b(?:with|the|number|no|num|nr|id|code|is|was|of)\b\.?)*$",
+    re.IGNORECASE,
+)
 
 # --- IBAN: country code, check digits, then alphanumeric groups (shrunk until mod-97 holds) ---
-_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}[A-Za-z0-9]*(?: [A-Za-z0-9]+){0,9}")
-
-# --- national IDs ----------------------------------------------------------------------------
-_SSN_RE = re.compile(r"(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])")
-# UK National Insurance number; the prefix rules are loose on purpose (QQ is the usual example).
-_UK_NI_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])")
-# Canadian SIN (Luhn-checked) and Spanish DNI/NIE (check letter).
-_SIN_RE = re.compile(r"(?<![\w-])\d{3}([- ])\d{3}\1\d{3}(?![\w-])")
-_DNI_RE = re.compile(r"(?<![A-Za-z0-9])([XYZ]|\d)(\d{7})-?([A-Z])(?![A-Za-z0-9])")
+_IBAN_RE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z]{2}[ .-]?\d{2}[A-Za-z0-9]*(?:(?: ?[-./] ?| )[A-Za-z0-9]+){0,12}"
+)
+_ALNUM_RE = re.compile(r"[A-Za-z0-9]+")
+_NON_ALNUM_RE = re.compile(r"[^A-Za-z0-9]")
+#: ISO 13616 registry: the length of every country's IBAN.
+IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BI": 27, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27,
+    "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27,
+    "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22,
+    "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32,
+    "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+    "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23, "PK": 24,
+    "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24, "SC": 31,
+    "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28, "TL": 23,
+    "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
+}
 
 # --- phones ----------------------------------------------------------------------------------
 # A run of digit groups ("+44 (0)20 7946-0958"), possibly several numbers written side by
@@ -83,10 +108,6 @@ def _digits(text: str) -> str:
     return _NON_DIGIT_RE.sub("", text)
 
 
-def find_emails(text: str) -> list[Span]:
-    return [Span(EMAIL, m.start(), m.end(), m.group()) for m in _EMAIL_RE.finditer(text)]
-
-
 def _pick_windows(
     n: int, accept: Callable[[int, int], bool], max_groups: int, blocked: frozenset[int]
 ) -> list[tuple[int, int]]:
@@ -112,25 +133,22 @@ def _pick_windows(
 
 def _canonical_card_layout(lengths: list[int], seps: list[str]) -> bool:
     """4-4-4-4(-3), 4-6-5, 4-6-4 or one block, with one kind of separator."""
-    if len(set(seps)) > 1:
+    if len({sep.strip() for sep in seps}) > 1:
         return False
     if len(lengths) == 1 or lengths in ([4, 6, 5], [4, 6, 4]):
         return True
     return all(x == 4 for x in lengths[:-1]) and 1 <= lengths[-1] <= 4
 
 
-def _cards_in_run(text: str, run: re.Match[str]) -> list[Span]:
-    groups = [
-        (run.start() + g.start(), run.start() + g.end()) for g in _GROUP_RE.finditer(run.group())
-    ]
+def _cards_in_run(text: str, groups: list[tuple[int, int]]) -> list[Span]:
     lengths = [end - start for start, end in groups]
     seps = [text[groups[k][1] : groups[k + 1][0]] for k in range(len(groups) - 1)]
-    before = [0]  # digits before group k, so most windows are rejected without slicing
+    prefix = [0]  # digits before group k, so most windows are rejected without slicing
     for length in lengths:
-        before.append(before[-1] + length)
+        prefix.append(prefix[-1] + length)
 
     def card_length(i: int, j: int) -> bool:
-        return 13 <= before[j + 1] - before[i] <= 19
+        return 13 <= prefix[j + 1] - prefix[i] <= 19
 
     def valid(i: int, j: int) -> bool:
         return card_length(i, j) and luhn_valid(_digits(text[groups[i][0] : groups[j][1]]))
@@ -151,50 +169,74 @@ def _cards_in_run(text: str, run: re.Match[str]) -> list[Span]:
     ]
 
 
+def _reference_before(text: str, start: int) -> bool:
+    """Whether an order/tracking/invoice word (and no card or phone word) comes just before."""
+    head = before(text, start, 40)
+    return bool(_REFERENCE_BEFORE_RE.search(head)) and not _CARD_WORDS_RE.search(head)
+
+
+def _first_group_allowed(text: str, start: int) -> bool:
+    """A run right after "#", "." or "/" starts with a reference, a decimal or a path segment
+    unless a card word is near ("card #4111111111111111", "card no.4111...")."""
+    if start == 0 or text[start - 1] not in "#./,":
+        return True
+    if start >= 2 and text[start - 2].isdigit():
+        return False  # "1.4111…": the tail of a decimal number
+    return bool(_CARD_WORDS_RE.search(before(text, start, 40)))
+
+
 def find_cards(text: str) -> list[Span]:
     """Card numbers: 13-19 digits in groups, Luhn-valid.
 
     Numbers written side by side form one run of groups, so windows in the usual card layouts
     are taken first; only then any Luhn-valid window, so a neighbouring number cannot pull a
-    card's leading groups into a chance-valid window and leave its tail behind.
+    card's leading groups into a chance-valid window and leave its tail behind. Groups may be
+    separated by a space, a dash, a dot, a slash or an underscore, with or without spaces
+    around it. A run written in one block right after "order", "tracking", "invoice"... is a
+    reference that happens to pass Luhn (one number in ten does), not a card.
     """
-    return [span for run in _DIGIT_RUN_RE.finditer(text) for span in _cards_in_run(text, run)]
+    spans: list[Span] = []
+    for run in _DIGIT_RUN_RE.finditer(text):
+        groups = [(run.start() + g.start(), run.start() + g.end())
+                  for g in _GROUP_RE.finditer(run.group())]
+        if not _first_group_allowed(text, run.start()):
+            groups = groups[1:]
+        for span in _cards_in_run(text, groups):
+            compact = span.value.isdecimal()
+            if compact and span.start == groups[0][0] and _reference_before(text, span.start):
+                continue
+            spans.append(span)
+    return spans
+
+
+def _iban_candidate_ok(compact: str) -> bool:
+    expected = IBAN_LENGTHS.get(compact[:2].upper())
+    if expected is not None and len(compact) != expected:
+        return False
+    return iban_valid(compact)
 
 
 def find_ibans(text: str) -> list[Span]:
-    """IBANs, compact or space-grouped; trailing groups are dropped until mod-97 holds."""
+    """IBANs, compact or grouped by spaces, dashes, dots or slashes; trailing groups are
+    dropped until the length (the country's, where known) and mod-97 hold."""
     spans: list[Span] = []
     pos = 0
     while (m := _IBAN_RE.search(text, pos)) is not None:
-        tokens = m.group().split(" ")
+        ends = [t.end() for t in _ALNUM_RE.finditer(m.group())]
         pos = m.start() + 1  # a failed candidate may hide a real IBAN among its tokens
-        for n in range(len(tokens), 0, -1):
-            candidate = " ".join(tokens[:n])
-            if iban_valid(candidate.replace(" ", "")):
-                spans.append(Span(IBAN, m.start(), m.start() + len(candidate), candidate))
-                pos = m.start() + len(candidate)
+        for end in reversed(ends):
+            candidate = m.group()[:end]
+            compact = _NON_ALNUM_RE.sub("", candidate)
+            if len(compact) < 15:
+                break
+            if _iban_candidate_ok(compact):
+                spans.append(Span(IBAN, m.start(), m.start() + end, candidate))
+                pos = m.start() + end
                 break
     return spans
 
 
-def find_national_ids(text: str) -> list[Span]:
-    """US SSN, UK NI, Canadian SIN (Luhn) and Spanish DNI/NIE (check letter)."""
-    spans = [Span(NATIONAL_ID, m.start(), m.end(), m.group()) for m in _SSN_RE.finditer(text)]
-    spans += [Span(NATIONAL_ID, m.start(), m.end(), m.group()) for m in _UK_NI_RE.finditer(text)]
-    spans += [
-        Span(NATIONAL_ID, m.start(), m.end(), m.group())
-        for m in _SIN_RE.finditer(text)
-        if luhn_valid(_digits(m.group()))
-    ]
-    spans += [
-        Span(NATIONAL_ID, m.start(), m.end(), m.group())
-        for m in _DNI_RE.finditer(text)
-        if dni_valid(m.group(1) + m.group(2), m.group(3))
-    ]
-    return spans
-
-
-def _phone_like(candidate: str, before: str) -> bool:
+def _phone_like(candidate: str, head: str) -> bool:
     digits = _digits(candidate)
     if not 9 <= len(digits) <= 15:
         return False
@@ -203,7 +245,11 @@ def _phone_like(candidate: str, before: str) -> bool:
     separated = candidate.startswith(("+", "(")) or any(c in candidate for c in " .-()")
     # A bare run of digits is only a phone when it carries a trunk prefix or follows a phone
     # word; otherwise it is as likely an order, account or tracking number.
-    return separated or candidate.startswith("0") or bool(_PHONE_WORD_RE.search(before))
+    if _PHONE_WORD_RE.search(head):
+        return True
+    if separated:
+        return True
+    return candidate.startswith("0") and not _REFERENCE_BEFORE_RE.search(head)
 
 
 def _phone_windows(text: str, run: re.Match[str]) -> list[Span]:
@@ -224,7 +270,7 @@ def _phone_windows(text: str, run: re.Match[str]) -> list[Span]:
 
     def accept(i: int, j: int) -> bool:
         start, end = groups[i][0], groups[j][1]
-        if not _phone_like(text[start:end], text[max(0, start - 30) : start]):
+        if not _phone_like(text[start:end], before(text, start, 30)):
             return False
         if (i == 0 and j == n - 1) or text[start] in "+(0":
             return True
@@ -244,10 +290,14 @@ def find_phones(text: str) -> list[Span]:
 
 
 FINDERS: dict[str, Callable[[str], list[Span]]] = {
-    EMAIL: find_emails,
+    EMAIL: find_all_emails,
     IBAN: find_ibans,
     NATIONAL_ID: find_national_ids,
+    PASSPORT: find_passports,
     CARD: find_cards,
+    DATE_OF_BIRTH: find_dates_of_birth,
+    POSTCODE: find_postcodes,
+    ADDRESS: find_addresses,
     PHONE: find_phones,
 }
 
@@ -255,18 +305,25 @@ FINDERS: dict[str, Callable[[str], list[Span]]] = {
 _MASK = "\x00"  # neither a word character, a digit nor a separator: ends every run
 
 
-def find_pii(text: str) -> list[Span]:
+def find_pii(
+    text: str, *, kinds: Collection[str] | None = None, names: Sequence[str] = ()
+) -> list[Span]:
     """All personal-data spans, non-overlapping, sorted by position.
 
     Kinds run in :data:`KINDS` order and each one sees the text with the spans already taken
     masked out, so an IBAN's digits cannot swallow the card number written right after it.
+    Within a kind the leftmost, then longest, span wins. ``kinds`` limits the search (default:
+    every kind); ``names`` are the requester's names for ``NAME``.
     """
     taken: list[Span] = []
     masked = text
     for kind in KINDS:
-        for span in FINDERS[kind](masked):
+        if kinds is not None and kind not in kinds:
+            continue
+        found = find_names(masked, names) if kind == NAME else FINDERS[kind](masked)
+        for span in sorted(found, key=lambda s: (s.start, -s.end)):
             if _MASK in masked[span.start : span.end]:
-                continue  # overlaps a span taken earlier in this kind
+                continue  # overlaps a span taken earlier
             taken.append(Span(kind, span.start, span.end, text[span.start : span.end]))
             masked = masked[: span.start] + _MASK * (span.end - span.start) + masked[span.end :]
     return sorted(taken, key=lambda s: s.start)

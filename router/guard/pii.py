@@ -5,26 +5,49 @@ text. Placeholders look like ``[CARD_1]`` so the hosted model can still refer to
 [CARD_1]" and the reply reads naturally once :func:`restore` puts the value back. The mapping
 (placeholder -> original) never leaves the process; only :attr:`Redaction.counts` (by kind) may
 be logged or stored.
+
+Cards, IBANs, national ids and passport numbers never go back out whole, not even to the
+customer they belong to: :func:`restore` puts them back masked to their last four characters
+when asked (``mask_kinds=REPLY_MASKED_KINDS``), and :func:`mask_sensitive` masks any that a
+reply contains, on every leg.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from router.guard.detectors import KINDS, find_pii
+from router.guard.detectors import CARD, IBAN, KINDS, NATIONAL_ID, PASSPORT, find_pii
+from router.guard.names import requester_names
 from router.guard.normalize import normalize_text
+from router.guard.settings import PIISettings
 
-_PLACEHOLDER_KIND = r"CARD|IBAN|EMAIL|PHONE|NATIONAL[\s_-]*ID"
+__all__ = [
+    "REPLY_MASKED_KINDS", "Redaction", "RedactionMap", "Redactor", "mask_sensitive",
+    "mask_value", "placeholder", "redact", "redact_messages", "requester_names", "restore",
+    "unresolved_placeholders",
+]
+
+#: Kinds a reply never carries whole, even back to their owner: masked to the last four.
+REPLY_MASKED_KINDS: tuple[str, ...] = (CARD, IBAN, NATIONAL_ID, PASSPORT)
+MASK_CHAR = "•"
+
+_PLACEHOLDER_KIND = (
+    r"CARD|IBAN|EMAIL|PHONE|NATIONAL[\s_-]*ID|PASSPORT|DATE[\s_-]*OF[\s_-]*BIRTH|ADDRESS"
+    r"|POSTCODE|NAME"
+)
 # Tolerant of what models do to placeholders: "[EMAIL 1]", "[ email_1 ]", "\[EMAIL\_1\]".
 _BRACKETED_RE = re.compile(
     r"\\?\[\s*(" + _PLACEHOLDER_KIND + r")\s*\\?[_\s-]?\s*(\d+)\s*\\?\]", re.IGNORECASE
 )
 # Bare "EMAIL_1" (the model dropped the brackets): upper case and underscore only, so prose
 # such as "email 1 of 3" is left alone.
-_BARE_RE = re.compile(r"(?<![\w\[])(CARD|IBAN|EMAIL|PHONE|NATIONAL_ID)\\?_(\d+)(?![\w\]])")
+_BARE_RE = re.compile(
+    r"(?<![\w\[])(CARD|IBAN|EMAIL|PHONE|NATIONAL_ID|PASSPORT|DATE_OF_BIRTH|ADDRESS|POSTCODE|NAME)"
+    r"\\?_(\d+)(?![\w\]])"
+)
 _KIND_SPACES_RE = re.compile(r"[\s_-]+")
 
 
@@ -55,9 +78,15 @@ class Redactor:
 
     Identity is the exact surface string: the same card written twice the same way gets one
     placeholder, which keeps :func:`restore` an exact inverse of redaction.
+
+    ``names`` are the requester's names (see :func:`requester_names`); ``settings`` says which
+    optional kinds are looked for (default: read from ``DESKROUTE_PII_*``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, names: Sequence[str] = (), settings: PIISettings | None = None) -> None:
+        off = (settings or PIISettings()).disabled_kinds()
+        self._kinds = frozenset(k for k in KINDS if k not in off)
+        self._names = tuple(names)
         self._by_value: dict[tuple[str, str], str] = {}
         self._mapping: dict[str, str] = {}
         self._next: dict[str, int] = {}
@@ -73,7 +102,7 @@ class Redactor:
         text = normalize_text(text)
         out: list[str] = []
         pos = 0
-        for span in find_pii(text):
+        for span in find_pii(text, kinds=self._kinds, names=self._names):
             out.append(text[pos : span.start])
             out.append(self._placeholder_for(span.kind, span.value))
             self._counts[span.kind] = self._counts.get(span.kind, 0) + 1
@@ -101,21 +130,33 @@ class Redactor:
         return {k: self._counts[k] for k in KINDS if k in self._counts}
 
 
-def redact(text: str) -> Redaction:
-    """Replace cards, IBANs, e-mails, phones and national IDs with placeholders."""
-    redactor = Redactor()
+def redact(
+    text: str, *, names: Sequence[str] = (), settings: PIISettings | None = None
+) -> Redaction:
+    """Replace every kind of personal data (:data:`~router.guard.detectors.KINDS`) with
+    placeholders; ``names`` are the requester's names, found wherever the text repeats them."""
+    redactor = Redactor(names=names, settings=settings)
     redacted = redactor.redact(text)
     return Redaction(text=redacted, mapping=redactor.mapping, counts=redactor.counts)
 
 
-def restore(text: str, mapping: Mapping[str, str]) -> str:
-    """Put the original values back; unknown placeholders are left as they are."""
+def restore(
+    text: str, mapping: Mapping[str, str], *, mask_kinds: Collection[str] = ()
+) -> str:
+    """Put the original values back; unknown placeholders are left as they are.
+
+    Values of a kind in ``mask_kinds`` come back masked (:func:`mask_value`): a reply may say
+    "your card ending •••• 1111", never the whole number.
+    """
     if not mapping:
         return text
 
     def _sub(m: re.Match[str]) -> str:
         kind = _KIND_SPACES_RE.sub("_", m.group(1).upper())
-        return mapping.get(placeholder(kind, int(m.group(2))), m.group(0))
+        value = mapping.get(placeholder(kind, int(m.group(2))))
+        if value is None:
+            return m.group(0)
+        return mask_value(value) if kind in mask_kinds else value
 
     return _BARE_RE.sub(_sub, _BRACKETED_RE.sub(_sub, text))
 
@@ -142,10 +183,11 @@ def _redact_content(content: Any, redactor: Redactor) -> Any:
 
 
 def redact_messages(
-    messages: list[dict[str, Any]],
+    messages: list[dict[str, Any]], *, names: Sequence[str] = (),
+    settings: PIISettings | None = None,
 ) -> tuple[list[dict[str, Any]], RedactionMap]:
     """Redact every message's content with one numbering; the input list is not modified."""
-    redactor = Redactor()
+    redactor = Redactor(names=names, settings=settings)
     out = [
         {**message, "content": _redact_content(message["content"], redactor)}
         if "content" in message
@@ -153,3 +195,45 @@ def redact_messages(
         for message in messages
     ]
     return out, RedactionMap(mapping=redactor.mapping, counts=redactor.counts)
+
+
+def mask_value(value: str, keep: int = 4) -> str:
+    """Every letter and digit but the last ``keep`` as "•", separators kept:
+    ``4111 1111 1111 1111`` -> ``•••• •••• •••• 1111``, ``123-45-6789`` -> ``•••-••-6789``."""
+    total = sum(ch.isalnum() for ch in value)
+    out: list[str] = []
+    seen = 0
+    for ch in value:
+        if ch.isalnum():
+            seen += 1
+            out.append(ch if seen > total - keep else MASK_CHAR)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _compact(value: str) -> str:
+    return "".join(ch for ch in value if ch.isalnum()).lower()
+
+
+def mask_sensitive(
+    text: str, *, kinds: Collection[str] = REPLY_MASKED_KINDS, allow: Iterable[str] = ()
+) -> str:
+    """``text`` with every value of ``kinds`` masked to its last four (:func:`mask_value`).
+
+    For outgoing replies on every leg: a draft that copies the customer's card or IBAN from
+    the ticket sends "•••• •••• •••• 1111" instead. Values in ``allow`` (compared without
+    separators, case-insensitively; e.g. the shop's own IBAN quoted by an approved answer)
+    stay as written.
+    """
+    allowed = {_compact(v) for v in allow}
+    out: list[str] = []
+    pos = 0
+    for span in find_pii(text, kinds=frozenset(kinds)):
+        if _compact(span.value) in allowed:
+            continue
+        out.append(text[pos : span.start])
+        out.append(mask_value(span.value))
+        pos = span.end
+    out.append(text[pos:])
+    return "".join(out)

@@ -1,0 +1,131 @@
+"""Requester names, the opt-out settings, and masking for outgoing replies."""
+
+from __future__ import annotations
+
+import pytest
+
+from router.guard.pii import (
+    REPLY_MASKED_KINDS,
+    mask_sensitive,
+    mask_value,
+    redact,
+    redact_messages,
+    requester_names,
+    restore,
+)
+from router.guard.settings import PIISettings
+
+
+@pytest.mark.parametrize("requester, names", [
+    ("Jane Doe", ("Jane Doe", "Jane", "Doe")),
+    ('"Jane Doe" <jane.doe@example.com>', ("Jane Doe", "Jane", "Doe")),
+    ("jane.doe85@example.com", ("jane doe", "jane", "doe")),
+    ("Dr. José Müller", ("José Müller", "Müller", "José")),
+    ("support@shop.example", ()),
+    ("U024BE7LH", ()),
+    ("12345", ()),
+    ("", ()),
+    (None, ()),
+])
+def test_requester_names_from_what_connectors_store(requester: str | None,
+                                                    names: tuple[str, ...]) -> None:
+    assert requester_names(requester) == names
+
+
+def test_the_requester_name_is_redacted_wherever_it_appears() -> None:
+    names = requester_names("Jane Doe <jane.doe@example.com>")
+    result = redact("Hi, jane doe here. Thanks, Jane\nJANE DOE", names=names)
+    assert result.text == "Hi, [NAME_1] here. Thanks, [NAME_2]\n[NAME_3]"
+    assert result.counts == {"NAME": 3}
+    assert restore(result.text, result.mapping) == "Hi, jane doe here. Thanks, Jane\nJANE DOE"
+
+
+def test_names_that_are_words_match_only_when_capitalised() -> None:
+    names = requester_names("Will Smith")
+    result = redact("Will here: will you refund Smith's order?", names=names)
+    assert result.text == "[NAME_1] here: will you refund [NAME_2]'s order?"
+
+
+def test_no_name_is_redacted_without_a_requester() -> None:
+    assert redact("Thanks, Jane Doe").counts == {}
+
+
+def test_names_inside_an_email_stay_part_of_the_email() -> None:
+    result = redact("jane.doe@example.com wrote", names=("Jane Doe", "Jane", "Doe"))
+    assert result.counts == {"EMAIL": 1}
+
+
+def test_redact_messages_takes_names_too() -> None:
+    out, rmap = redact_messages([{"role": "user", "content": "I am Jane Doe"}],
+                                names=("Jane Doe",))
+    assert out[0]["content"] == "I am [NAME_1]" and rmap.counts == {"NAME": 1}
+
+
+@pytest.mark.parametrize("setting, kind, text", [
+    ("DESKROUTE_PII_DATES_OF_BIRTH", "DATE_OF_BIRTH", "DOB: 1990-02-01"),
+    ("DESKROUTE_PII_ADDRESSES", "ADDRESS", "I live at 221B Baker Street"),
+    ("DESKROUTE_PII_POSTCODES", "POSTCODE", "London NW1 6XE"),
+    ("DESKROUTE_PII_PASSPORTS", "PASSPORT", "passport number C01X00T47"),
+    ("DESKROUTE_PII_NAMES", "NAME", "Thanks, Jane Doe"),
+])
+def test_each_optional_kind_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, setting: str,
+                                              kind: str, text: str) -> None:
+    names = ("Jane Doe",)
+    assert kind in redact(text, names=names).counts
+    monkeypatch.setenv(setting, "false")
+    assert kind not in redact(text, names=names).counts
+    assert redact(text, names=names).text == text
+
+
+def test_promised_kinds_have_no_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CARDS", "IBANS", "EMAILS", "PHONES", "NATIONAL_IDS"):
+        monkeypatch.setenv(f"DESKROUTE_PII_{name}", "false")
+    text = "card 4111 1111 1111 1111, jane@example.com, SSN 123-45-6789"
+    assert redact(text).counts == {"EMAIL": 1, "NATIONAL_ID": 1, "CARD": 1}
+    assert PIISettings().disabled_kinds() == frozenset()
+
+
+def test_a_bad_setting_value_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DESKROUTE_PII_NAMES", "perhaps")
+    with pytest.raises(ValueError, match="names"):
+        PIISettings()
+
+
+# --- masking for replies ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, masked", [
+    ("4111 1111 1111 1111", "•••• •••• •••• 1111"),
+    ("4111.1111.1111.1111", "••••.••••.••••.1111"),
+    ("4111111111111111", "••••••••••••1111"),
+    ("123-45-6789", "•••-••-6789"),
+    ("GB82 WEST 1234 5698 7654 32", "•••• •••• •••• •••• ••54 32"),
+    ("C01X00T47", "•••••0T47"),
+])
+def test_mask_value_keeps_the_last_four(value: str, masked: str) -> None:
+    assert mask_value(value) == masked
+
+
+def test_restore_can_bring_cards_ibans_and_ids_back_masked() -> None:
+    text = ("card 4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00, SSN 123-45-6789, "
+            "passport C01X00T47, mail jane@example.com")
+    red = redact(text)
+    back = restore(red.text, red.mapping, mask_kinds=REPLY_MASKED_KINDS)
+    assert back == ("card •••• •••• •••• 1111, IBAN •••• •••• •••• •••• ••30 00, SSN •••-••-6789, "
+                    "passport •••••0T47, mail jane@example.com")
+    assert restore(red.text, red.mapping) == text  # the full round trip is still there
+
+
+def test_mask_sensitive_masks_every_card_iban_and_id_in_a_reply() -> None:
+    reply = ("We refunded card 4111.1111.1111.1111 and IBAN GB82-WEST-1234-5698-7654-32 "
+             "(SSN 123456789 on file). Order 113542617735902 ships today; call 020 7946 0958.")
+    out = mask_sensitive(reply)
+    assert "4111.1111.1111.1111" not in out and "••••.••••.••••.1111" in out
+    assert "GB82-WEST" not in out and "7654-32" not in out and "••54-32" in out
+    assert "•••••6789" in out
+    assert "113542617735902" in out and "020 7946 0958" in out  # not masked kinds
+
+
+def test_mask_sensitive_leaves_allowed_values_alone() -> None:
+    reply = "Pay to our IBAN GB82 WEST 1234 5698 7654 32, not to 4111 1111 1111 1111."
+    out = mask_sensitive(reply, allow=["gb82west12345698765432"])
+    assert "GB82 WEST 1234 5698 7654 32" in out and "•••• •••• •••• 1111" in out
