@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Sequence
 
 from router.guard.addresses import ADDRESS, POSTCODE, find_addresses, find_postcodes
 from router.guard.birthdates import DATE_OF_BIRTH, find_dates_of_birth
-from router.guard.checksums import iban_valid, luhn_valid
+from router.guard.checksums import iban_valid
 from router.guard.emails import EMAIL, find_all_emails, find_emails
 from router.guard.idnumbers import NATIONAL_ID, PASSPORT, find_national_ids, find_passports
 from router.guard.names import NAME, find_names
@@ -140,6 +140,27 @@ def _canonical_card_layout(lengths: list[int], seps: list[str]) -> bool:
     return all(x == 4 for x in lengths[:-1]) and 1 <= lengths[-1] <= 4
 
 
+class _LuhnPrefix:
+    """Luhn checks of any slice of one digit string in constant time (a long run of digit
+    groups has many candidate windows; checking each from scratch was quadratic)."""
+
+    _DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+    def __init__(self, digits: str) -> None:
+        # sums[parity][k]: digits before k, those at an index of that parity doubled
+        self.sums: tuple[list[int], list[int]] = ([0], [0])
+        for index, ch in enumerate(digits):
+            d = ord(ch) - 48
+            for parity in (0, 1):
+                term = self._DOUBLED[d] if index % 2 == parity else d
+                self.sums[parity].append(self.sums[parity][-1] + term)
+
+    def valid(self, start: int, end: int) -> bool:
+        """Luhn of ``digits[start:end]``: the last digit is not doubled, the one before is."""
+        sums = self.sums[end % 2]
+        return (sums[end] - sums[start]) % 10 == 0
+
+
 def _cards_in_run(text: str, groups: list[tuple[int, int]]) -> list[Span]:
     lengths = [end - start for start, end in groups]
     seps = [text[groups[k][1] : groups[k + 1][0]] for k in range(len(groups) - 1)]
@@ -147,18 +168,16 @@ def _cards_in_run(text: str, groups: list[tuple[int, int]]) -> list[Span]:
     for length in lengths:
         prefix.append(prefix[-1] + length)
 
+    luhn = _LuhnPrefix("".join(text[start:end] for start, end in groups))
+
     def card_length(i: int, j: int) -> bool:
         return 13 <= prefix[j + 1] - prefix[i] <= 19
 
     def valid(i: int, j: int) -> bool:
-        return card_length(i, j) and luhn_valid(_digits(text[groups[i][0] : groups[j][1]]))
+        return card_length(i, j) and luhn.valid(prefix[i], prefix[j + 1])
 
     def canonical(i: int, j: int) -> bool:
-        return (
-            card_length(i, j)
-            and _canonical_card_layout(lengths[i : j + 1], seps[i:j])
-            and valid(i, j)
-        )
+        return valid(i, j) and _canonical_card_layout(lengths[i : j + 1], seps[i:j])
 
     first = _pick_windows(len(groups), canonical, 19, frozenset())
     taken = frozenset(k for i, j in first for k in range(i, j + 1))
