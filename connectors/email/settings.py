@@ -101,7 +101,9 @@ def _check_addresses(value: str | None, many: bool) -> str | None:
 
 
 class EmailSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DESKROUTE_", env_file=None, extra="ignore")
+    # an empty variable (docker-compose's ${VAR:-}) counts as unset
+    model_config = SettingsConfigDict(env_prefix="DESKROUTE_", env_file=None, extra="ignore",
+                                      env_ignore_empty=True)
 
     # inbound: the mailbox deskroute polls (``deskroute email poll``)
     imap_url: str | None = None  # imaps://imap.example.com[:993][/FOLDER]

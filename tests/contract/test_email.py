@@ -403,6 +403,7 @@ def cert(tmp_path: Path) -> tuple[Path, Path]:
     return fm.self_signed(tmp_path)
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # TLS is below it
 @pytest.mark.parametrize("tls", ["starttls", "ssl"])
 def test_tls_and_login_per_url_scheme(tls: str, cert: tuple[Path, Path]) -> None:
     with fm.FakeSMTP(tls=tls, cert=cert, auth=True) as server:
