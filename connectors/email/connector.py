@@ -103,6 +103,8 @@ class EmailConnector(Connector):
             msg = compose()
         except LookupError as exc:  # no From, no escalation address, no customer address
             return DeliveryResult(ok=False, error=str(exc))
+        except ValueError as exc:  # a header the stored ticket cannot make (a bad address)
+            return DeliveryResult(ok=False, error=f"cannot compose the mail: {exc}")
         return smtp.send(self.settings, msg)
 
     def reply(self, reply: OutgoingReply) -> DeliveryResult:

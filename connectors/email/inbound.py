@@ -33,6 +33,7 @@ AUTOREPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Autoreply-From", "X-Auto
 BOUNCE_SENDERS = frozenset({"mailer-daemon", "postmaster"})
 OUR_HEADER = "X-Deskroute-Ticket"
 MAX_ORIGINAL_CHARS = 20_000  # the unstripped text kept for the escalation forward
+MAX_BODY_CHARS = 100_000  # what the store holds; a longer mail is cut (and routed as too long)
 MAX_REFERENCES = 20
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|fwd?|wg|tr)\s*(\[\d+\])?\s*:\s*)+", re.I)
 
@@ -110,6 +111,8 @@ def read_mail(mail: Mail, settings: EmailSettings) -> Inbound:
     thread_id = key or ids.thread_key(root or message_id or external)
     subject = mail.get("Subject") or ""
     body = new_text(mail)
+    if len(body) > MAX_BODY_CHARS:
+        body = body[: MAX_BODY_CHARS - 40].rstrip() + "\n[… cut: the mail is longer]"
     if not body:
         body = (f"(no message text; attachments: {', '.join(mail.attachments)})"
                 if mail.attachments else "(no message text)")

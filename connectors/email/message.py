@@ -153,7 +153,7 @@ def from_postmark(payload: PostmarkInbound, body: bytes) -> Mail:
     top = [("From", sender), ("To", payload.To), ("Cc", payload.Cc),
            ("Reply-To", payload.ReplyTo), ("Subject", payload.Subject), ("Date", payload.Date)]
     seen = {k.lower() for k, v in top if v}
-    headers = [(k, v) for k, v in top if v]
+    headers = [(k, " ".join(v.split())) for k, v in top if v]  # one line each, as parsed
     # Postmark lists the remaining headers (Message-ID, In-Reply-To, References, Auto-Submitted…)
     headers += [(h.Name, " ".join(h.Value.split())) for h in payload.Headers
                 if h.Name.lower() not in seen]

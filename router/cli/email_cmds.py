@@ -43,10 +43,10 @@ def _summary(r: Any) -> str:
 
 
 def _print(r: Any) -> None:
-    console.print(_summary(r), highlight=False)
+    console.print(_summary(r), highlight=False, soft_wrap=True)  # one line each, for logs
     for item in r.ignored + r.refused:
         console.print(f"  uid {item['uid']} {item['message_id'] or ''}: {item['reason']}",
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
 
 
 @app.command("poll")
@@ -64,14 +64,18 @@ def poll(
     A message is never read twice or skipped, also across a crash (see README "E-mail").
     Exits 2 when the mailbox or the store cannot be used on a `--once` pass.
     """
+    import imaplib
+
+    from imap_tools.errors import ImapToolsError
+
     from connectors.email.imap import InboxError
-    from router.cli.run_cmds import preflight
     from router.logs import configure_logging
     from router.mailbox_poll import poll_forever, poll_once
+    from router.settings import StoreSettings
+    from router.store.migrate import ensure_ready
 
     connector = _connector()
-    if database_url is None:
-        preflight(policy=False)  # the store must be migrated (mail_cursors)
+    ensure_ready(database_url or StoreSettings().database_url)  # mail_cursors must exist
     if once:
         try:
             if json_out:
@@ -86,6 +90,8 @@ def poll(
                                            task, completed=done, total=total))
         except InboxError as exc:
             fail(str(exc))
+        except (ImapToolsError, imaplib.IMAP4.error, OSError) as exc:  # the session broke
+            fail(f"imap {connector.settings.server('imap')}: {type(exc).__name__}: {exc}")
         if json_out:
             emit_json(result.as_dict())
         else:

@@ -5,6 +5,7 @@ replies/escalations sent to a real SMTP server (aiosmtpd) on 127.0.0.1."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -428,3 +429,22 @@ def test_starttls_url_against_a_server_without_starttls_is_refused(smtp: fm.Fake
     r = EmailConnector(settings(smtp_url=url)).reply(_out(_ticket(fm.mail("Hello")), "Hi"))
     assert not r.ok and not r.retryable and "STARTTLS" in (r.error or ""), r
     assert smtp.messages == []
+
+
+def test_header_line_breaks_and_huge_mails_cannot_break_the_store_or_the_reply(
+        api: TestClient, smtp: fm.FakeSMTP) -> None:
+    r = api.post("/email/inbound", headers=basic(), content=postmark(
+        "x " * 60_000, Subject="Refund\r\nBcc: victim@example.com", message_id="big@c.example"))
+    assert r.status_code == 200, r.text
+    view = api.get(f"/tickets/{r.json()['ticket_id']}").json()
+    assert view["subject"] == "Refund Bcc: victim@example.com"  # one line, no injected header
+    assert len(view["body"]) <= 100_000 and view["body"].endswith("the mail is longer]")
+    conn = EmailConnector(settings(smtp_url=smtp.url))
+    ticket = _ticket(fm.mail("Hi", subject="Refund"))
+    assert conn.reply(_out(ticket, "Hello")).ok
+    assert smtp.messages[0].msg.get_all("Bcc") is None
+    bad = dataclasses.replace(_out(ticket, "Hello"), metadata={
+        **ticket.metadata, "email_reply_to": "a@b\r\nBcc: x@y"})
+    r2 = conn.reply(bad)
+    assert not r2.ok and not r2.retryable and "cannot compose" in (r2.error or ""), r2
+    assert len(smtp.messages) == 1
