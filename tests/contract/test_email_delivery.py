@@ -24,6 +24,7 @@ from router.store import repo
 from router.store.db import unit_of_work
 from router.worker.runner import execute
 from tests.contract.fakes import mail as fm
+from tests.contract.test_delivery_retry import _run_due
 
 
 @pytest.fixture
@@ -46,15 +47,6 @@ def _drafted(url: str, settings: EmailSettings) -> int:
         for o in s.scalars(select(m.OutboxRow)):
             o.status = "done"
         return row.id
-
-
-def _run_due(url: str, services: Services) -> int:
-    with unit_of_work(url) as s:
-        rows = [(o.id, o.task, o.ticket_id) for o in
-                s.scalars(select(m.OutboxRow).where(m.OutboxRow.status == "pending"))]
-    for oid, task, tid in rows:
-        execute(task, tid, oid, services=services, url=url)
-    return len(rows)
 
 
 def test_greylisting_smtp_server_ends_failed_and_retry_sends_once(
