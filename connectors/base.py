@@ -5,10 +5,11 @@ Connectors import only ``router.domain`` and this package. Fakes implement it to
 Inbound: ``verify`` proves the raw body authentic, ``parse`` says what the event *is* — a new
 ticket, a follow-up message in a conversation the core may already know, or an event to
 ignore (an agent's comment, deskroute's own reply, a topic we do not read) — so the webhook
-handler needs no per-vendor case. Outbound: a public ``reply``, an internal ``note``, and an
-``escalate`` that leaves a note, assigns a group/team and adds tags (never replacing the
-ticket's existing tags). Every outbound call answers a ``DeliveryResult``; a 429 carries the
-vendor's ``retry_after`` so the core waits as long as it was asked to.
+handler needs no per-vendor case. Outbound: a public ``reply``, an internal ``note``, a
+``suggest`` (assist mode's draft for the agents: a note unless the channel has a better
+place), and an ``escalate`` that leaves a note, assigns a group/team and adds tags (never
+replacing the ticket's existing tags). Every outbound call answers a ``DeliveryResult``; a
+429 carries the vendor's ``retry_after`` so the core waits as long as it was asked to.
 """
 
 from __future__ import annotations
@@ -169,3 +170,11 @@ class Connector(ABC):
         self, reply: OutgoingReply, target: EscalationTarget | None = None
     ) -> DeliveryResult:
         """Hand the ticket to a human: internal note with the reasons, group/team, tags."""
+
+    def suggest(self, reply: OutgoingReply) -> DeliveryResult:
+        """Offer a draft to the agents (assist mode), never to the customer.
+
+        An internal note unless the channel has a better place for it; ``reply.details``
+        carries the draft and its context as data.
+        """
+        return self.note(reply)

@@ -57,9 +57,12 @@ class TicketState(StrEnum):
     DELIVERED = "delivered"
     ESCALATED = "escalated"
     FAILED = "failed"
+    SHADOWED = "shadowed"  # shadow mode: decided and drafted, nothing sent
+    ASSISTED = "assisted"  # assist mode: the draft was posted to the agents, not the customer
 
 
-TERMINAL_STATES = frozenset({TicketState.DELIVERED, TicketState.ESCALATED, TicketState.FAILED})
+TERMINAL_STATES = frozenset({TicketState.DELIVERED, TicketState.ESCALATED, TicketState.FAILED,
+                             TicketState.SHADOWED, TicketState.ASSISTED})
 
 
 class OutcomeKind(StrEnum):
@@ -224,8 +227,11 @@ class OutgoingReply:
     ticket_id: int
     external_id: str
     text: str
-    kind: str  # "reply" or "escalation"
+    kind: str  # "reply", "escalation" or "draft" (assist mode: offered to the agents)
     reason: str = ""
     callback_url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     thread_id: str | None = None  # the vendor conversation a follow-up belongs to
+    #: a draft's context as data (route, intent, confidence, signals, approved answers):
+    #: ``text`` is the note agents read, this is for channels that take structured events
+    details: dict[str, Any] = field(default_factory=dict)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -100,14 +101,14 @@ class GenericConnector(Connector):
         # The sender's own thread id: whether an earlier ticket exists is the store's to know.
         return FollowUp(ticket) if t.thread_id else NewTicket(ticket)
 
-    def _post(self, event: str, reply: OutgoingReply) -> DeliveryResult:
+    def _post(self, event: str, reply: OutgoingReply, **extra: Any) -> DeliveryResult:
         url = self.settings.callback_url
         if not url:
             # Nothing to push to: the reply stays in the store, readable at GET /tickets/{id}.
             return DeliveryResult(ok=True, error="no callback URL configured; stored only")
         body = json.dumps({
             "type": event, "ticket_id": reply.ticket_id, "external_id": reply.external_id,
-            "text": reply.text, "reason": reply.reason,
+            "text": reply.text, "reason": reply.reason, **extra,
         }).encode()
         headers = {"content-type": "application/json"}
         if self.settings.webhook_secret:
@@ -126,6 +127,13 @@ class GenericConnector(Connector):
 
     def note(self, reply: OutgoingReply) -> DeliveryResult:
         return self._post("ticket.note", reply)
+
+    def suggest(self, reply: OutgoingReply) -> DeliveryResult:
+        """``ticket.draft``: ``text`` is the draft itself (what the agent would send),
+        ``note`` the explanation agents read, ``draft`` its context as data."""
+        details = dict(reply.details)
+        return self._post("ticket.draft", replace(reply, text=str(details.pop("text", ""))),
+                          note=reply.text, draft=details)
 
     def escalate(
         self, reply: OutgoingReply, target: EscalationTarget | None = None

@@ -43,6 +43,8 @@ class DecisionOut(BaseModel):
     policy: dict[str, str]
     classifier: str
     latency_ms: float
+    mode: str = Field(default="auto", description="Rollout mode in force: shadow (nothing "
+                      "sent), assist (draft offered to the agents) or auto (replied).")
 
 
 class KBRef(BaseModel):

@@ -66,7 +66,7 @@ def ticket_view(session: Session, ticket_id: int) -> TicketOut:
             route=d.route, intent=d.intent, confidence=d.confidence, runner_up=d.runner_up,
             reasons=[str(r) for r in d.reasons], signals=list(d.signals),
             policy={"name": d.policy_name, "hash": d.policy_hash},
-            classifier=d.classifier_version, latency_ms=d.latency_ms),
+            classifier=d.classifier_version, latency_ms=d.latency_ms, mode=d.mode),
         draft=drafts[-1] if drafts else None, drafts=drafts,
         deliveries=[DeliveryOut(kind=x.kind, connector=x.connector, ok=x.ok,
                                 status_code=x.status_code, error=x.error,
@@ -113,7 +113,8 @@ def summary(r: tq.TicketRow) -> TicketSummary:
 def list_tickets(
     session: Annotated[Session, Depends(get_session)],
     state: Annotated[str | None, Query(max_length=16, description="received, decided, "
-                                       "drafted, delivered, escalated, failed")] = None,
+                                       "drafted, delivered, escalated, failed, shadowed, "
+                                       "assisted")] = None,
     route: Annotated[str | None, Query(max_length=16, description="slm, llm or human")] = None,
     intent: Annotated[StoredText | None, Query(max_length=128)] = None,
     channel: Annotated[StoredText | None, Query(max_length=32)] = None,

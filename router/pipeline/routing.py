@@ -20,13 +20,15 @@ class Routed:
 
 
 def route_text(
-    services: Services, text: str, context: ConversationContext | None = None
+    services: Services, text: str, context: ConversationContext | None = None,
+    channel: str | None = None,
 ) -> Routed:
+    """``channel``: the ticket's, which may cap the rollout mode (policy ``rollout.channels``)."""
     start = time.perf_counter()
     text = normalize_text(text)  # classifier and signals read what redaction reads
     pred, embedding = _predict(services, [text])
     decision = _decide(services, text, pred[0], embedding[0] if embedding is not None else None,
-                       context)
+                       context, channel)
     return Routed(decision, (time.perf_counter() - start) * 1000)
 
 
@@ -71,7 +73,8 @@ def _signal_encoder_for(name: str) -> str | None:
     return None if same_encoder(name, None) else name
 
 
-def _decide(services: Services, text: str, pred: Prediction, embedding, context):  # type: ignore[no-untyped-def]
+def _decide(services: Services, text: str, pred: Prediction, embedding, context,  # type: ignore[no-untyped-def]
+            channel: str | None = None):
     from router.signals.base import detect_signals
 
     signals: tuple[Signal, ...] = detect_signals(
@@ -83,6 +86,7 @@ def _decide(services: Services, text: str, pred: Prediction, embedding, context)
         signals=signals,
         context=context or ConversationContext(),
         llm_available=services.llm_available,
+        channel=channel,
     )
     clf = services.classifier
     return evaluate(services.policy, inp, classifier_version=clf.version,

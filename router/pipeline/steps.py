@@ -12,10 +12,11 @@ from connectors.http import backoff_delay
 from policies.engine import after_rejected_draft
 from router.backends.base import BackendError
 from router.conversation import context_for, record_not_helped
-from router.domain import TERMINAL_STATES, OutgoingReply, Route, TicketState
+from router.domain import TERMINAL_STATES, Mode, OutgoingReply, Route, TicketState
 from router.pipeline.answering import answer_hosted, answer_local
 from router.pipeline.routing import route_text
 from router.pipeline.services import Services
+from router.rollout.assist import DONE_STATE, mode_in_force, suggestion
 from router.store import models as m
 from router.store import repo
 
@@ -40,7 +41,7 @@ def decide(session: Session, services: Services, ticket: m.Ticket) -> str | None
     text = f"{ticket.subject}\n{ticket.body}".strip()
     context = context_for(session, ticket)
     record_not_helped(session, ticket, context)
-    routed = route_text(services, text, context)
+    routed = route_text(services, text, context, channel=ticket.channel)
     d = routed.decision
     repo.add_decision(session, ticket.id, d, routed.latency_ms)
     repo.set_state(session, ticket, TicketState.DECIDED)
@@ -125,8 +126,14 @@ def _deliver(session: Session, services: Services, ticket: m.Ticket,
     ``deskroute deliveries list`` and re-sent by ``deskroute deliveries retry``."""
     if ticket.state in {s.value for s in TERMINAL_STATES}:
         return None
+    decision = repo.latest_decision(session, ticket.id)
+    mode = mode_in_force(decision, services.policy.rollout.mode_for("", ticket.channel))
+    if mode is Mode.SHADOW:  # decided and drafted, stored; nothing reaches the channel
+        repo.set_state(session, ticket, TicketState.SHADOWED)
+        return None
     connector = services.connectors.get(ticket.source)
     escalation = bool(ticket.reason)
+    details: dict = {}
     if escalation:
         text, kind = internal_note(session, ticket), "escalation"
     else:
@@ -134,15 +141,18 @@ def _deliver(session: Session, services: Services, ticket: m.Ticket,
         if draft is None or not draft.accepted:
             return _escalate(session, ticket, "no accepted draft to deliver")
         text, kind = draft.text, "reply"
+        if mode is Mode.ASSIST:  # offered to the agents, not sent to the customer
+            offer = suggestion(session, decision, draft)
+            text, kind, details = offer.note, "draft", offer.details
     out = OutgoingReply(ticket_id=ticket.id, external_id=ticket.external_id, text=text,
                         kind=kind, reason=ticket.reason or "", thread_id=ticket.thread_id,
-                        metadata=dict(ticket.meta or {}))
-    result = connector.escalate(out) if escalation else connector.reply(out)
+                        metadata=dict(ticket.meta or {}), details=details)
+    result = (connector.escalate(out) if escalation else
+              connector.suggest(out) if kind == "draft" else connector.reply(out))
     repo.add_delivery(session, ticket.id, kind=kind, connector=connector.name, ok=result.ok,
                       status_code=result.status_code, error=result.error)
     if result.ok:
-        repo.set_state(session, ticket, TicketState.ESCALATED if escalation
-                       else TicketState.DELIVERED)
+        repo.set_state(session, ticket, DONE_STATE[kind])
         return None
     since = int((ticket.meta or {}).get("delivery_retry_from", 0))
     attempts = len(repo.delivery_attempts(session, ticket.id, kind=kind, after_id=since))
@@ -172,7 +182,7 @@ def reopen_failed_delivery(session: Session, ticket: m.Ticket) -> str:
         raise ValueError(f"ticket {ticket.id} is {ticket.state}, not failed")
     meta = dict(ticket.meta or {})
     failed = meta.pop("delivery_failed", None) or {}
-    kind = failed.get("kind") or ("escalation" if ticket.reason else "reply")
+    kind = failed.get("kind") or ("escalation" if ticket.reason else "reply")  # or "draft"
     last = repo.delivery_attempts(session, ticket.id)
     meta["delivery_retry_from"] = last[-1].id if last else 0
     ticket.meta = meta

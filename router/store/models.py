@@ -73,6 +73,9 @@ class Decision(Base):
     policy_hash: Mapped[str] = mapped_column(String(64))
     classifier_version: Mapped[str] = mapped_column(String(128))
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    # the rollout mode in force (shadow | assist | auto); decisions stored before modes
+    # existed were replied to, hence the server default
+    mode: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="decisions")
@@ -95,6 +98,9 @@ class DraftRow(Base):
     accepted: Mapped[bool | None] = mapped_column(nullable=True)
     verifier: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # answer: a draft for this ticket; compare: the shadow comparison's hosted draft of a
+    # locally answered ticket (never delivered, only judged against the agent's reply)
+    purpose: Mapped[str] = mapped_column(String(16), default="answer", server_default="answer")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="drafts")
@@ -128,6 +134,31 @@ class Outcome(Base):
     # redelivered event is stored once
     source: Mapped[str] = mapped_column(String(32), default="api", server_default="api")
     event_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DraftFeedback(Base):
+    """What the agent did with one draft (router/rollout/feedback.py), judged once per draft
+    from the first agent reply after it; route, intent, model and mode are copied so the
+    promotion report groups without joins back through the decision history."""
+
+    __tablename__ = "draft_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"),
+                                          unique=True)
+    outcome_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outcomes.id", ondelete="SET NULL"), nullable=True)  # the agent's reply
+    kind: Mapped[str] = mapped_column(String(16))  # sent_as_is | edited | rewritten | ignored
+    edit_distance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    similarity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    route: Mapped[str] = mapped_column(String(16))
+    intent: Mapped[str] = mapped_column(String(128), index=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    purpose: Mapped[str] = mapped_column(String(16))  # answer | compare
+    backend: Mapped[str] = mapped_column(String(16))
+    model: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -102,9 +102,10 @@ def latest_decision(session: Session, ticket_id: int) -> m.Decision | None:
 
 
 def latest_draft(session: Session, ticket_id: int) -> m.DraftRow | None:
+    """The ticket's latest answer draft (a shadow comparison's draft is never one)."""
     return session.scalar(
         select(m.DraftRow)
-        .where(m.DraftRow.ticket_id == ticket_id)
+        .where(m.DraftRow.ticket_id == ticket_id, m.DraftRow.purpose == "answer")
         .order_by(m.DraftRow.id.desc())
         .limit(1)
     )
@@ -123,6 +124,7 @@ def add_decision(session: Session, ticket_id: int, d: Decision, latency_ms: floa
         policy_hash=d.policy_hash,
         classifier_version=d.classifier_version,
         latency_ms=latency_ms,
+        mode=d.mode.value,
     )
     session.add(row)
     session.flush()
@@ -130,7 +132,8 @@ def add_decision(session: Session, ticket_id: int, d: Decision, latency_ms: floa
 
 
 def add_draft(
-    session: Session, ticket_id: int, draft: Draft, verdict: Verdict | None = None
+    session: Session, ticket_id: int, draft: Draft, verdict: Verdict | None = None,
+    *, purpose: str = "answer",
 ) -> m.DraftRow:
     row = m.DraftRow(
         ticket_id=ticket_id,
@@ -146,6 +149,7 @@ def add_draft(
             "accepted": verdict.accepted, "score": verdict.score, "reasons": list(verdict.reasons)
         },
         meta=dict(draft.meta),
+        purpose=purpose,
     )
     session.add(row)
     session.flush()

@@ -44,8 +44,11 @@ def count(url: str, model: Any) -> int:
 @pytest.fixture
 def pipeline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> str:
     """A store with the sample knowledge base, no hosted LLM, no broker: the embedded pipeline
-    that ``drain`` runs in-process (end-to-end tests of each channel)."""
+    that ``drain`` runs in-process (end-to-end tests of each channel), replying (``auto``)."""
     from tests.integration.pipeline_env import seed_kb
+    from tests.rollout_policy import use_mode
+
+    use_mode(monkeypatch, tmp_path, "auto")
 
     monkeypatch.setenv("DESKROUTE_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("DESKROUTE_KB_DIR", str(tmp_path / "kb"))

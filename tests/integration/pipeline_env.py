@@ -14,8 +14,16 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 def configure(monkeypatch: pytest.MonkeyPatch, url: str, callback: str, tmp: Any,
               **extra: str) -> None:
-    """Point every setting at this test's store and loopback servers, then reset services."""
+    """Point every setting at this test's store and loopback servers, then reset services.
+
+    The policy is the shipped one in ``auto`` (these tests are about replies) unless
+    ``DESKROUTE_POLICY`` is among ``extra``.
+    """
     from router.pipeline.services import Services, reset_default_services
+    from tests.rollout_policy import use_mode
+
+    if "DESKROUTE_POLICY" not in extra:
+        use_mode(monkeypatch, tmp, "auto")
 
     env = {
         "DESKROUTE_DATABASE_URL": url,

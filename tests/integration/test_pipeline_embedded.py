@@ -59,7 +59,8 @@ def test_uncertain_ticket_is_answered_by_the_hosted_llm_over_http(
         sqlite_url: str, callback: RecordingServer, tmp_path: Path, llama_server: str,
         monkeypatch: pytest.MonkeyPatch) -> None:
     policy = tmp_path / "all-to-llm.yaml"
-    policy.write_text("name: all-to-llm\nmin_confidence: 1.0\nno_llm_route: human\n")
+    policy.write_text("name: all-to-llm\nmin_confidence: 1.0\nno_llm_route: human\n"
+                      "rollout:\n  mode: auto\n")
     with CapturingProxy(llama_server.removesuffix("/v1")) as proxy:
         configure(monkeypatch, sqlite_url, callback.url, tmp_path,
                   DESKROUTE_POLICY=str(policy), DESKROUTE_LLM_MODEL="openai/smol",
@@ -80,7 +81,7 @@ def test_unreachable_llm_escalates_to_a_human_with_the_reason_stored(
         sqlite_url: str, callback: RecordingServer, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     policy = tmp_path / "all-to-llm.yaml"
-    policy.write_text("name: all-to-llm\nmin_confidence: 1.0\n")
+    policy.write_text("name: all-to-llm\nmin_confidence: 1.0\nrollout:\n  mode: auto\n")
     configure(monkeypatch, sqlite_url, callback.url, tmp_path,
               DESKROUTE_POLICY=str(policy), DESKROUTE_LLM_MODEL="openai/smol",
               DESKROUTE_LLM_API_BASE=f"http://127.0.0.1:{free_port()}/v1",

@@ -1,0 +1,149 @@
+"""Rollout modes through the real pipeline on PostgreSQL (classifier, knowledge base, verifier):
+
+``shadow`` decides and drafts but nothing reaches the channel; ``assist`` offers the draft to
+the agents (the generic callback's ``ticket.draft``, a Zendesk internal note) and never
+replies; ``auto`` replies. Escalations stay escalations in assist and auto. The mode in force
+is stored with the decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from router.api.app import create_app
+from router.pipeline.services import Services, reset_default_services
+from router.worker.runner import drain
+from tests.helpers_http import RecordingServer
+from tests.integration.pipeline_env import configure, post, seed_kb
+from tests.rollout_policy import policy_in_mode
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+
+ROUTINE = "Do you accept PayPal?"
+
+
+@pytest.fixture
+def callback() -> Iterator[RecordingServer]:
+    with RecordingServer() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _reset_services() -> Iterator[None]:
+    yield
+    reset_default_services(None)
+
+
+def _setup(monkeypatch: pytest.MonkeyPatch, url: str, callback: RecordingServer, tmp: Path,
+           mode: str) -> None:
+    # the filled approved answer, no SLM rephrasing: what is tested is what the mode does
+    configure(monkeypatch, url, callback.url, tmp,
+              DESKROUTE_POLICY=str(policy_in_mode(tmp, mode)),
+              DESKROUTE_KB_TEMPLATE_REPHRASE="false")
+    seed_kb(url)
+
+
+def _run(url: str, *tickets: dict) -> list[dict]:
+    with TestClient(create_app(database_url=url, embedded_worker=False)) as client:
+        ids = [post(client, t) for t in tickets]
+        drain(url=url)
+        return [client.get(f"/tickets/{i}").json() for i in ids]
+
+
+def test_shadow_drafts_and_stores_but_sends_nothing(
+        pg_url: str, callback: RecordingServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _setup(monkeypatch, pg_url, callback, tmp_path, "shadow")
+    routine, risky = _run(pg_url, {"id": "sh-1", "body": ROUTINE},
+                          {"id": "sh-2", "body": "I will sue you, my lawyer is ready."})
+    assert routine["decision"]["mode"] == "shadow" and routine["decision"]["route"] == "slm"
+    assert routine["state"] == "shadowed", routine
+    assert routine["draft"]["accepted"] and "PayPal" in routine["draft"]["text"]
+    assert risky["state"] == "shadowed" and "legal_threat" in risky["reason"]
+    assert risky["decision"]["route"] == "human"
+    assert callback.requests == []  # not a reply, not a note, not an escalation
+    assert routine["deliveries"] == [] and risky["deliveries"] == []
+
+
+def test_assist_offers_the_draft_as_ticket_draft_and_never_replies(
+        pg_url: str, callback: RecordingServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _setup(monkeypatch, pg_url, callback, tmp_path, "assist")
+    routine, risky = _run(pg_url, {"id": "as-1", "body": ROUTINE},
+                          {"id": "as-2", "body": "I will sue you, my lawyer is ready."})
+    assert routine["decision"]["mode"] == "assist" and routine["state"] == "assisted", routine
+    events = {b["ticket_id"]: b for b in callback.json_bodies()}
+    offered = events[routine["id"]]
+    assert offered["type"] == "ticket.draft"
+    assert offered["text"] == routine["draft"]["text"]  # the draft itself, ready to send
+    draft = offered["draft"]
+    assert draft["intent"] == routine["decision"]["intent"] == "payment_methods"
+    assert draft["route"] == "slm" and draft["confidence"] > 0
+    assert draft["approved_answers"] and "PayPal" in draft["approved_answers"][0]["answer"]
+    assert [a["id"] for a in draft["approved_answers"]] == routine["draft"]["kb_entry_ids"]
+    assert "not sent to the customer" in offered["note"]
+    assert "payment_methods" in offered["note"] and "Approved answer used: #" in offered["note"]
+    assert events[risky["id"]]["type"] == "ticket.escalated"  # an escalation stays one
+    assert risky["state"] == "escalated"
+    assert not [b for b in callback.json_bodies() if b["type"] == "ticket.reply"]
+
+
+def test_auto_replies_to_the_customer(
+        pg_url: str, callback: RecordingServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _setup(monkeypatch, pg_url, callback, tmp_path, "auto")
+    (view,) = _run(pg_url, {"id": "au-1", "body": ROUTINE})
+    assert view["decision"]["mode"] == "auto" and view["state"] == "delivered"
+    (body,) = callback.json_bodies()
+    assert body["type"] == "ticket.reply" and body["text"] == view["draft"]["text"]
+
+
+def test_a_channel_in_shadow_caps_an_intent_promoted_to_auto(
+        pg_url: str, callback: RecordingServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = policy_in_mode(tmp_path, "assist", extra="  intents: {payment_methods: auto}\n"
+                            "  channels: {chat: shadow}\n")
+    text = policy.read_text().replace("  intents: {}", "").replace("  channels: {}", "")
+    policy.write_text(text)
+    configure(monkeypatch, pg_url, callback.url, tmp_path, DESKROUTE_POLICY=str(policy),
+              DESKROUTE_KB_TEMPLATE_REPHRASE="false")
+    seed_kb(pg_url)
+    web, chat = _run(pg_url, {"id": "ch-1", "body": ROUTINE},
+                     {"id": "ch-2", "body": ROUTINE, "channel": "chat"})
+    assert web["decision"]["mode"] == "auto" and web["state"] == "delivered"
+    assert chat["decision"]["mode"] == "shadow" and chat["state"] == "shadowed"
+    assert [b["ticket_id"] for b in callback.json_bodies()] == [web["id"]]
+    assert web["decision"]["policy"]["hash"] == chat["decision"]["policy"]["hash"]
+
+
+def test_assist_posts_an_internal_note_on_zendesk_and_no_public_reply(
+        pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors.registry import Registry
+    from tests.contract.vendors import ZendeskKit
+
+    monkeypatch.setenv("DESKROUTE_KB_TEMPLATE_REPHRASE", "false")
+    monkeypatch.setenv("DESKROUTE_POLICY", str(policy_in_mode(tmp_path, "assist")))
+    monkeypatch.setenv("DESKROUTE_KB_DIR", str(tmp_path / "kb"))
+    for k in ("DESKROUTE_LLM_MODEL", "DESKROUTE_LLM_API_BASE", "DESKROUTE_BROKER_URL"):
+        monkeypatch.delenv(k, raising=False)
+    seed_kb(pg_url)
+    with ZendeskKit() as kit:
+        app = create_app(database_url=pg_url, embedded_worker=False)
+        app.state.connectors = Registry({kit.name: kit.settings()})
+        conv = kit.open(ROUTINE)
+        with TestClient(app) as client:
+            body, headers = kit.opened_webhook(conv)
+            tid = client.post("/webhooks/zendesk", content=body, headers=headers).json()[
+                "ticket_id"]
+            drain(services=Services(database_url=pg_url,
+                                    connectors=Registry({kit.name: kit.settings()})), url=pg_url)
+            view = client.get(f"/tickets/{tid}").json()
+        assert view["state"] == "assisted", view
+        assert kit.replies(conv) == []
+        (note,) = kit.notes(conv)
+        assert note.startswith("Suggested reply by deskroute")
+        assert view["draft"]["text"] in note and "payment_methods" in note
