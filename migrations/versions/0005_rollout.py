@@ -1,7 +1,7 @@
 """rollout: the mode of each decision, draft purposes, what agents did with drafts
 
-Revision ID: 0004_rollout
-Revises: 0003_webhook_messages
+Revision ID: 0005_rollout
+Revises: 0004_mail_cursors
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_rollout"
-down_revision = "0003_webhook_messages"
+revision = "0005_rollout"
+down_revision = "0004_mail_cursors"
 branch_labels = None
 depends_on = None
 
