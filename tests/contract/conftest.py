@@ -42,13 +42,20 @@ def count(url: str, model: Any) -> int:
 
 
 @pytest.fixture
-def pipeline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> str:
+def auto_mode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The shipped policy in ``auto``: for tests of replies to customers (new installs start
+    in ``assist``, where a draft goes to the agents instead)."""
+    from tests.rollout_policy import use_mode
+
+    return use_mode(monkeypatch, tmp_path, "auto")
+
+
+@pytest.fixture
+def pipeline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str,
+                 auto_mode: Path) -> str:
     """A store with the sample knowledge base, no hosted LLM, no broker: the embedded pipeline
     that ``drain`` runs in-process (end-to-end tests of each channel), replying (``auto``)."""
     from tests.integration.pipeline_env import seed_kb
-    from tests.rollout_policy import use_mode
-
-    use_mode(monkeypatch, tmp_path, "auto")
 
     monkeypatch.setenv("DESKROUTE_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("DESKROUTE_KB_DIR", str(tmp_path / "kb"))

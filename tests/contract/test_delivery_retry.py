@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -24,15 +23,11 @@ from router.store.db import unit_of_work
 from router.store.models import utcnow
 from router.worker.runner import execute
 from tests.helpers_http import RecordingServer
-from tests.rollout_policy import use_mode
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-
-@pytest.fixture(autouse=True)
-def _auto(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Drafts here are replies to customers: the shipped policy in ``auto``."""
-    use_mode(monkeypatch, tmp_path, "auto")
+# drafts here are replies to customers
+pytestmark = pytest.mark.usefixtures("auto_mode")
 
 
 @pytest.fixture

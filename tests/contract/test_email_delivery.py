@@ -26,6 +26,9 @@ from router.worker.runner import execute
 from tests.contract.fakes import mail as fm
 from tests.contract.test_delivery_retry import _run_due
 
+# drafts here are replies to customers
+pytestmark = pytest.mark.usefixtures("auto_mode")
+
 
 @pytest.fixture
 def smtp() -> Iterator[fm.FakeSMTP]:

@@ -15,7 +15,6 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,15 +31,11 @@ from router.store import repo
 from router.store.db import unit_of_work
 from router.worker.runner import execute
 from tests.contract.vendors import KITS, Kit
-from tests.rollout_policy import use_mode
 
 ANSWER = "Yes, we accept PayPal at checkout."
 
-
-@pytest.fixture(autouse=True)
-def _auto(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Drafts here are replies to customers: the shipped policy in ``auto``."""
-    use_mode(monkeypatch, tmp_path, "auto")
+# drafts here are replies to customers
+pytestmark = pytest.mark.usefixtures("auto_mode")
 
 
 @pytest.fixture(params=sorted(KITS))
