@@ -56,11 +56,12 @@ _DE_STREET_RE = re.compile(
     r"|steig|pfad|ring)|(?:Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse|Damm|Ufer|Ring|Chaussee))"
     r" \d{1,4}(?: ?[a-z])?(?:-\d{1,4})?(?![\w-])"
 )
-# "12 rue de la Paix", "5 bis, avenue des Champs-Élysées", "Calle Mayor 5"
+# "12 rue de la Paix", "5 bis, avenue des Champs-Élysées", "3 Rue Victor Hugo": the name is
+# its particles and up to three capitalised words
 _FR_STREET_RE = re.compile(
-    r"(?<![\w-])\d{1,4}(?: ?(?:bis|ter))?,? (?:rue|boulevard|bd|chemin|allée|impasse|quai|cours"
-    r"|avenue (?=d)|place (?=d))(?: [\w'’-]+){1,5}?(?=[,\n]|$| \d{5}\b)",
-    re.IGNORECASE,
+    r"(?<![\w-])\d{1,4}(?: ?(?:bis|ter))?,? (?i:rue|boulevard|bd|chemin|allée|impasse|quai|cours"
+    r"|avenue|place|route)(?: (?:de|du|des|la|le|les|aux?|sur|d'|l'|d’|l’))*"
+    r"(?: ?[A-ZÀ-Ý][\w'’-]*){1,3}"
 )
 _ES_STREET_RE = re.compile(
     r"(?<![\w-])(?:Calle|C/|Avenida|Avda\.?|Paseo|Plaza|Carrer|Rua|Via|Viale|Piazza|Corso)"

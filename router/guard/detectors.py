@@ -42,7 +42,8 @@ __all__ = [
 ]
 
 # --- cards: runs of digit groups separated by a space, dash, dot, slash or underscore --------
-_CARD_SEP = r"(?: ?[-./_] ?| )"
+# (a dot then a space ends a sentence: "… 555-0073. 24.9.1967 …" is two numbers)
+_CARD_SEP = r"(?: [-./_] |[-./_]| )"
 _DIGIT_RUN_RE = re.compile(r"(?<![\w$€£])\d+(?:" + _CARD_SEP + r"\d+)*(?![\w]|,\d)")
 _GROUP_RE = re.compile(r"\d+")
 _CARD_WORDS_RE = re.compile(
@@ -61,7 +62,8 @@ _REFERENCE_BEFORE_RE = re.compile(
 
 # --- IBAN: country code, check digits, then alphanumeric groups (shrunk until mod-97 holds) ---
 _IBAN_RE = re.compile(
-    r"(?<![A-Za-z0-9])[A-Za-z]{2}[ .-]?\d{2}[A-Za-z0-9]*(?:(?: ?[-./] ?| )[A-Za-z0-9]+){0,12}"
+    r"(?<![A-Za-z0-9])(?:[A-Z]{2}[ .-]?|[A-Za-z]{2})\d{2}[A-Za-z0-9]*"
+    r"(?:(?: [-./] |[-./]| )[A-Za-z0-9]+){0,12}"
 )
 _ALNUM_RE = re.compile(r"[A-Za-z0-9]+")
 _NON_ALNUM_RE = re.compile(r"[^A-Za-z0-9]")
@@ -174,7 +176,9 @@ def _cards_in_run(text: str, groups: list[tuple[int, int]]) -> list[Span]:
         return 13 <= prefix[j + 1] - prefix[i] <= 19
 
     def valid(i: int, j: int) -> bool:
-        return card_length(i, j) and luhn.valid(prefix[i], prefix[j + 1])
+        # no card number starts with 0 (ISO/IEC 7812 issuer numbers); "0044 …" is a phone
+        return (card_length(i, j) and text[groups[i][0]] != "0"
+                and luhn.valid(prefix[i], prefix[j + 1]))
 
     def canonical(i: int, j: int) -> bool:
         return valid(i, j) and _canonical_card_layout(lengths[i : j + 1], seps[i:j])
@@ -220,6 +224,8 @@ def find_cards(text: str) -> list[Span]:
                   for g in _GROUP_RE.finditer(run.group())]
         if not _first_group_allowed(text, run.start()):
             groups = groups[1:]
+        elif run.start() > 0 and text[run.start() - 1] == "+":
+            groups = groups[1:]  # "+44 …": a country code starts a phone, never a card
         for span in _cards_in_run(text, groups):
             compact = span.value.isdecimal()
             if compact and span.start == groups[0][0] and _reference_before(text, span.start):
@@ -229,19 +235,32 @@ def find_cards(text: str) -> list[Span]:
 
 
 def _iban_candidate_ok(compact: str) -> bool:
-    expected = IBAN_LENGTHS.get(compact[:2].upper())
-    if expected is not None and len(compact) != expected:
-        return False
-    return iban_valid(compact)
+    """A registered country's exact length, then mod-97 (a chance pass is 1 in 97, so an
+    unregistered "country" such as "cc 4402 …" is not tried at all)."""
+    return len(compact) == IBAN_LENGTHS.get(compact[:2].upper()) and iban_valid(compact)
+
+
+def _iban_token_ends(candidate: str) -> list[int]:
+    """Ends of the groups that may belong to the IBAN starting ``candidate``: letters in the
+    country code's case, and no word longer than four letters ("… 63 B for payroll")."""
+    upper = candidate[:2].isupper()
+    ends: list[int] = []
+    for token in _ALNUM_RE.finditer(candidate):
+        word = token.group()
+        letters = "".join(ch for ch in word if ch.isalpha())
+        if letters and (letters.isupper() != upper or (len(word) > 4 and word.isalpha())):
+            break
+        ends.append(token.end())
+    return ends
 
 
 def find_ibans(text: str) -> list[Span]:
-    """IBANs, compact or grouped by spaces, dashes, dots or slashes; trailing groups are
-    dropped until the length (the country's, where known) and mod-97 hold."""
+    """IBANs of the ISO 13616 registry's countries, compact or grouped by spaces, dashes, dots
+    or slashes; trailing groups are dropped until the country's length and mod-97 hold."""
     spans: list[Span] = []
     pos = 0
     while (m := _IBAN_RE.search(text, pos)) is not None:
-        ends = [t.end() for t in _ALNUM_RE.finditer(m.group())]
+        ends = _iban_token_ends(m.group())
         pos = m.start() + 1  # a failed candidate may hide a real IBAN among its tokens
         for end in reversed(ends):
             candidate = m.group()[:end]

@@ -4,8 +4,9 @@
 (``müller@bücher.de``, ``用户@例子.广告``) and punycode domains. ``find_obfuscated_emails`` finds
 the forms people use to dodge harvesters: ``jane [at] example [dot] com``,
 ``jane(at)example(dot)com``, ``jane @ example.com``, and ``jane at example dot com`` (bare
-words only when the domain ends in a common top-level domain, and ``jane.doe at gmail.com``
-only when the local part could not be an ordinary word, so "bought it at amazon.com" stays).
+words only when the domain ends in a common top-level domain, and ``jane at gmail.com`` only
+when the word before "at" is not one that ordinary sentences put there, so "bought it at
+amazon.com" stays).
 """
 
 from __future__ import annotations
@@ -60,8 +61,26 @@ _REAL_DOMAIN_RE = re.compile(
     _LABEL + r"(?:\." + _LABEL + r")*\.(?:" + _COMMON_TLDS + r")(?![\w-])", re.IGNORECASE
 )
 _ADDRESS_LIKE_LOCAL_RE = re.compile(r"[._+\d]|\sdot\s|[\[({<]", re.IGNORECASE)
+# words that stand before "at <shop>.com" in ordinary sentences ("bought it at amazon.com")
+_NOT_A_LOCAL_PART = frozenset(
+    "it this that these those them him her me us you one ones something anything everything"
+    " nothing stuff things thing item items product products order orders ordered bought buy"
+    " buying purchased purchase shop shopping shopped sold available listed found seen look"
+    " looked looking here there online price prices cheaper cheap deal deals offer offers sale"
+    " account registered signed up in on out review reviews checkout login log website site"
+    " page pages store stores visit visited service support help contact details info email"
+    " mail it's is was are were be been am pm now today later again well also too only just"
+    " and or but so then all both more most less least best better work working works live"
+    " lives living home arrive arrived arrives delivered available stock ticket tickets"
+    " account accounts subscription subscriptions".split()
+)
 _LOCAL_WINDOW = 80
 _DOMAIN_WINDOW = 255
+
+
+def _local_part_like(local: str) -> bool:
+    """Whether the word before a bare "at" reads as a mailbox rather than part of a sentence."""
+    return bool(_ADDRESS_LIKE_LOCAL_RE.search(local)) or local.lower() not in _NOT_A_LOCAL_PART
 
 
 def find_emails(text: str) -> list[Span]:
@@ -81,7 +100,7 @@ def find_obfuscated_emails(text: str) -> list[Span]:
             domain = _DOMAIN_RE.match(text, at.end(), end)
         else:
             domain = _WORD_DOMAIN_RE.match(text, at.end(), end)
-            if domain is None and _ADDRESS_LIKE_LOCAL_RE.search(local.group()):
+            if domain is None and _local_part_like(local.group()):
                 domain = _REAL_DOMAIN_RE.match(text, at.end(), end)
         if domain is not None:
             start, end = local.start(), domain.end()

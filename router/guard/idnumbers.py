@@ -26,8 +26,10 @@ _SSN_RE = re.compile(
     r"(?<![\w.-])" + _SSN_AREA + r"(" + _SEP + r")(?!00)\d{2}\1(?!0000)\d{4}(?![\w-]|[.,/]\d)"
 )
 # no separator, or mixed ones: only next to the word
+# (a separator after the fifth digit only is a ZIP+4 code, "62704-1234", not an SSN)
 _SSN_LOOSE_RE = re.compile(
-    r"(?<![\w.-])" + _SSN_AREA + r"[-. ]?(?!00)\d{2}[-. ]?(?!0000)\d{4}(?![\w-]|[.,/]\d)"
+    r"(?<![\w.-])" + _SSN_AREA + r"(?:[-. ](?!00)\d{2}[-. ]?|(?!00)\d{2})(?!0000)\d{4}"
+    r"(?![\w-]|[.,/]\d)"
 )
 _SSN_WORDS_RE = re.compile(
     r"\b(?:ssn|ss ?#|ss no|social security|soc\.? ?sec|social)\b", re.IGNORECASE

@@ -45,6 +45,8 @@ def _from_name(name: str) -> list[str]:
     if not words:
         return []
     out = [" ".join(words)] if len(words) > 1 else []
+    if len(words) > 2:  # "van der Berg", "Anne-Marie van der": the name without one end
+        out += [" ".join(words[1:]), " ".join(words[:-1])]
     for word in words:
         if len(word) >= 2 and word.lower() not in _PARTICLES:
             out.append(word)

@@ -5,34 +5,24 @@ text. Placeholders look like ``[CARD_1]`` so the hosted model can still refer to
 [CARD_1]" and the reply reads naturally once :func:`restore` puts the value back. The mapping
 (placeholder -> original) never leaves the process; only :attr:`Redaction.counts` (by kind) may
 be logged or stored.
-
-Cards, IBANs, national ids and passport numbers never go back out whole, not even to the
-customer they belong to: :func:`restore` puts them back masked to their last four characters
-when asked (``mask_kinds=REPLY_MASKED_KINDS``), and :func:`mask_sensitive` masks any that a
-reply contains, on every leg.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from router.guard.detectors import CARD, IBAN, KINDS, NATIONAL_ID, PASSPORT, find_pii
+from router.guard.detectors import KINDS, find_pii
 from router.guard.names import requester_names
 from router.guard.normalize import normalize_text
 from router.guard.settings import PIISettings
 
 __all__ = [
-    "REPLY_MASKED_KINDS", "Redaction", "RedactionMap", "Redactor", "mask_sensitive",
-    "mask_value", "placeholder", "redact", "redact_messages", "requester_names", "restore",
-    "unresolved_placeholders",
+    "Redaction", "RedactionMap", "Redactor", "placeholder", "redact", "redact_messages",
+    "requester_names", "restore", "unresolved_placeholders",
 ]
-
-#: Kinds a reply never carries whole, even back to their owner: masked to the last four.
-REPLY_MASKED_KINDS: tuple[str, ...] = (CARD, IBAN, NATIONAL_ID, PASSPORT)
-MASK_CHAR = "•"
 
 _PLACEHOLDER_KIND = (
     r"CARD|IBAN|EMAIL|PHONE|NATIONAL[\s_-]*ID|PASSPORT|DATE[\s_-]*OF[\s_-]*BIRTH|ADDRESS"
@@ -140,23 +130,18 @@ def redact(
     return Redaction(text=redacted, mapping=redactor.mapping, counts=redactor.counts)
 
 
-def restore(
-    text: str, mapping: Mapping[str, str], *, mask_kinds: Collection[str] = ()
-) -> str:
+def restore(text: str, mapping: Mapping[str, str]) -> str:
     """Put the original values back; unknown placeholders are left as they are.
 
-    Values of a kind in ``mask_kinds`` come back masked (:func:`mask_value`): a reply may say
-    "your card ending •••• 1111", never the whole number.
+    Replies are masked afterwards (:mod:`router.guard.masking`): cards, IBANs, national ids
+    and passport numbers never go out whole, even to their owner.
     """
     if not mapping:
         return text
 
     def _sub(m: re.Match[str]) -> str:
         kind = _KIND_SPACES_RE.sub("_", m.group(1).upper())
-        value = mapping.get(placeholder(kind, int(m.group(2))))
-        if value is None:
-            return m.group(0)
-        return mask_value(value) if kind in mask_kinds else value
+        return mapping.get(placeholder(kind, int(m.group(2))), m.group(0))
 
     return _BARE_RE.sub(_sub, _BRACKETED_RE.sub(_sub, text))
 
@@ -196,44 +181,3 @@ def redact_messages(
     ]
     return out, RedactionMap(mapping=redactor.mapping, counts=redactor.counts)
 
-
-def mask_value(value: str, keep: int = 4) -> str:
-    """Every letter and digit but the last ``keep`` as "•", separators kept:
-    ``4111 1111 1111 1111`` -> ``•••• •••• •••• 1111``, ``123-45-6789`` -> ``•••-••-6789``."""
-    total = sum(ch.isalnum() for ch in value)
-    out: list[str] = []
-    seen = 0
-    for ch in value:
-        if ch.isalnum():
-            seen += 1
-            out.append(ch if seen > total - keep else MASK_CHAR)
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def _compact(value: str) -> str:
-    return "".join(ch for ch in value if ch.isalnum()).lower()
-
-
-def mask_sensitive(
-    text: str, *, kinds: Collection[str] = REPLY_MASKED_KINDS, allow: Iterable[str] = ()
-) -> str:
-    """``text`` with every value of ``kinds`` masked to its last four (:func:`mask_value`).
-
-    For outgoing replies on every leg: a draft that copies the customer's card or IBAN from
-    the ticket sends "•••• •••• •••• 1111" instead. Values in ``allow`` (compared without
-    separators, case-insensitively; e.g. the shop's own IBAN quoted by an approved answer)
-    stay as written.
-    """
-    allowed = {_compact(v) for v in allow}
-    out: list[str] = []
-    pos = 0
-    for span in find_pii(text, kinds=frozenset(kinds)):
-        if _compact(span.value) in allowed:
-            continue
-        out.append(text[pos : span.start])
-        out.append(mask_value(span.value))
-        pos = span.end
-    out.append(text[pos:])
-    return "".join(out)
