@@ -213,11 +213,25 @@ class Draft:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The verifier's judgement of a draft."""
+    """The verifier's judgement of a draft: the reasons not to send it, and a score.
 
-    accepted: bool
+    ``accepted`` is derived from ``reasons`` (no reason, accepted), so a verdict cannot say
+    accepted while listing a reason to reject; there is no way to pass it in.
+    """
+
     score: float
     reasons: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.score, bool) or not isinstance(self.score, int | float):
+            raise TypeError(f"Verdict.score must be a number, not {self.score!r}")
+        if not isinstance(self.reasons, tuple) or not all(
+                isinstance(r, str) and r for r in self.reasons):
+            raise TypeError("Verdict.reasons must be a tuple of non-empty strings")
+
+    @property
+    def accepted(self) -> bool:
+        return not self.reasons
 
 
 @dataclass(frozen=True)

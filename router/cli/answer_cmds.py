@@ -75,10 +75,16 @@ def answer(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Route TEXT and draft the answer the pipeline would send (nothing is stored or sent)."""
+    """Route TEXT and draft the answer the pipeline would send (nothing is stored or sent).
+
+    The legs are the pipeline's own objects (router.answering), so this shows exactly what a
+    ticket would get: same retrieval, relevance check, redaction, masking and verifier.
+    """
+    from router.answering.human import HumanNote
+    from router.answering.result import AnswerResult
     from router.backends.base import BackendError
-    from router.pipeline.answering import answer_hosted, answer_local
     from router.pipeline.routing import route_text
+    from router.pipeline.services import KnowledgeBaseError
 
     if not text.strip():
         fail("TEXT is empty")
@@ -91,33 +97,39 @@ def answer(
     out = decision_dict(decision)
     leg = force or decision.route
     out["answered_by"] = leg.value
-    result = None
+    result: AnswerResult | None = None
     try:
         if leg is Route.SLM:
-            result = answer_local(services, text, decision.intent)
-            if not result.verdict.accepted and force is None:
-                out["escalated"] = "verifier rejected the local draft"
+            result = services.local_answerer().answer(text, decision.intent)
         elif leg is Route.LLM:
-            result = answer_hosted(services, text, decision.intent)
+            result = services.hosted_answerer().answer(text, decision.intent)
+    except KnowledgeBaseError as exc:
+        fail(str(exc))
     except BackendError as exc:
         out["error"] = str(exc)
         out["escalated"] = str(exc)
     if result is not None:
         d = result.draft
+        if not result.verdict.accepted and force is None:
+            out["escalated"] = "; ".join(result.verdict.reasons)
         out |= {
-            "answer": d.text, "backend": d.backend, "model": d.model,
-            "latency_ms": round(d.latency_ms, 1), "cost_usd": d.cost_usd,
+            "answer": d.text or None, "backend": d.backend, "model": d.model,
+            "mode": result.mode, "latency_ms": round(d.latency_ms, 1), "cost_usd": d.cost_usd,
             "prompt_tokens": d.prompt_tokens, "completion_tokens": d.completion_tokens,
             "verifier": {"accepted": result.verdict.accepted,
                          "score": round(result.verdict.score, 4),
                          "reasons": list(result.verdict.reasons)},
-            "redactions": result.redactions,
+            "relevance": None if result.relevance is None else round(result.relevance, 4),
+            "kb_entry_ids": result.entry_ids,
+            "redactions": result.redactions, "masked": result.masked,
         }
     else:
+        note = HumanNote().answer("; ".join(decision.reasons), intent=decision.intent,
+                                  confidence=decision.confidence)
         out |= {
             "answer": None, "backend": "human", "model": None, "latency_ms": 0.0,
             "cost_usd": 0.0, "verifier": None, "redactions": {},
-            "note": "escalated to a human: " + "; ".join(decision.reasons),
+            "note": note.draft.text,
         }
     if json_out:
         emit_json(out)

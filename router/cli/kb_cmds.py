@@ -31,7 +31,8 @@ def _kb_group() -> None:
     """Knowledge base of approved answers (a group even with one command: ``kb import``)."""
 
 
-_TABLE_COLUMNS = ("mode", "n", "similarity_mean", "accept_rate", "similarity_accepted",
+_TABLE_COLUMNS = ("mode", "n", "answered_rate", "wrong_source_rate", "unsupported_claim_rate",
+                  "similarity_mean", "accept_rate", "similarity_accepted",
                   "similarity_rejected", "hallucination_rate", "p50_ms", "p95_ms",
                   "p50_overhead_ms", "tokens_per_s", "retrieval_intent_hit")
 
@@ -117,8 +118,8 @@ def eval_answers(
         "--json", help="Print one JSON object per mode, one per line.")] = False,
 ) -> None:
     """Retrieve, draft and verify each test ticket; compare answers with the references."""
+    from router.answering.modes import MODES
     from router.backends.base import BackendError
-    from router.kb.answer import MODES
     from router.kb.evaluate_answers import available_modes, evaluate
     from router.settings import LLMSettings
 

@@ -26,6 +26,7 @@ import numpy.typing as npt
 from router.domain import Verdict
 from router.guard.commitments import unsupported_commitments
 from router.guard.entities import unsupported
+from router.guard.masking import mask_sensitive, sensitive_kinds
 from router.guard.pii import unresolved_placeholders
 from router.guard.render import disallowed_links, safe_to_render
 
@@ -46,6 +47,7 @@ _SAFETY_PREFIXES = (
     "promise not in passages",
     CANARY_REASON,
     SYSTEM_PROMPT_REASON,
+    "sensitive value in draft",
 )
 
 
@@ -133,7 +135,7 @@ def verify_draft(
     original ticket, so restored customer values count as supported.
     """
     if not draft.strip():
-        return Verdict(accepted=False, score=0.0, reasons=(EMPTY_REASON,))
+        return Verdict(score=0.0, reasons=(EMPTY_REASON,))
     reasons: list[str] = []
     reasons += safe_to_render(draft)
     reasons += disallowed_links(draft, allowed_domains)
@@ -141,8 +143,10 @@ def verify_draft(
         reasons.append(CANARY_REASON)
     if system_prompt and system_prompt_leaked(draft, system_prompt, [ticket, *passages]):
         reasons.append(SYSTEM_PROMPT_REASON)
+    reasons += [f"sensitive value in draft: {kind}" for kind in sensitive_kinds(draft)]
     reasons += unsupported_commitments(draft, passages)
-    reasons += unsupported(draft, [ticket, *passages])
+    # Masked values ("•••• 1111") a reply may carry are backed by the masked ticket.
+    reasons += unsupported(draft, [ticket, mask_sensitive(ticket)[0], *passages])
     sources = " ".join([ticket, *passages])
     reasons += [
         f"unresolved placeholder {p}" for p in unresolved_placeholders(draft) if p not in sources
@@ -154,7 +158,6 @@ def verify_draft(
     if mean_logprob is not None and min_logprob is not None and mean_logprob < min_logprob:
         reasons.append(f"low model confidence: mean logprob {mean_logprob:.2f} < {min_logprob:.2f}")
     return Verdict(
-        accepted=not reasons,
         score=_score(similarity, reasons, low_grounding),
         reasons=tuple(reasons),
     )

@@ -1,9 +1,12 @@
-"""``eval-answers``: how close grounded local answers come to reference answers.
+"""``eval-answers``: what each answering leg would send, and how good that is.
 
-For each test ticket: retrieve, draft, verify (exactly what the pipeline's SLM route does),
-then compare the final answer with the row's reference answer by embedding cosine. Modes are
-compared on the same sampled rows, so ``slm-no-kb`` is the honest baseline for what the KB
-buys. The KB lives in a throw-away SQLite file, so evaluation needs no migrated database.
+For each test ticket the mode's leg object — the very :mod:`router.answering` class the
+pipeline calls — retrieves, checks relevance, drafts, redacts/restores and verifies; then the
+answer is compared with the row's reference answer by embedding cosine, and answered tickets
+are checked for a wrong source (an approved answer of another intent than the row's label)
+and for unsupported details. Modes are compared on the same sampled rows, so ``slm-no-kb`` is
+the honest baseline for what the KB buys. The KB lives in a throw-away SQLite file, so
+evaluation needs no migrated database.
 
 By default each ticket's labelled intent is passed to retrieval, as if the classifier were
 right: the SLM route only runs for confidently classified tickets. ``use_intent=False``
@@ -24,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from router.kb.answer import AnswerResult, grounded_answer
+from router.answering.result import AnswerResult
+from router.guard.entities import Sources, extract
 from router.kb.retrieve import KnowledgeBase
 from router.kb.settings import KBSettings
 
@@ -52,6 +56,8 @@ class Record:
     tokens: int
     gen_ms: float
     intent_hit: bool | None
+    wrong_source: bool | None = None  # answered from another intent's approved answer
+    unsupported_claim: bool = False  # answered with a detail nothing backs
 
 
 def read_test(path: Path) -> list[EvalRow]:
@@ -131,14 +137,14 @@ def evaluate(kb_csv: Path, test_csv: Path, *, modes: Sequence[str] | None = None
                 progress=(lambda d, t: step("embed KB", d, t)) if step else None)
         engine.dispose()
     refs = kb.encode([r.reference for r in rows])
+    judge = ClaimJudge(kb)
     out = []
     for mode in modes:
+        answerer = _answerer(mode, kb, settings or KBSettings(), backends)
         records, texts = [], []
         for i, row in enumerate(rows):
-            res = grounded_answer(row.text, intent=row.intent if use_intent else None, kb=kb,
-                                  mode=mode, settings=settings,
-                                  backend=(backends or {}).get(mode))
-            records.append(_record(res, row))
+            res = answerer.answer(row.text, row.intent if use_intent else None)
+            records.append(_record(res, row, judge))
             texts.append(res.draft.text)
             if step:
                 step(mode, i + 1, len(rows))
@@ -148,18 +154,55 @@ def evaluate(kb_csv: Path, test_csv: Path, *, modes: Sequence[str] | None = None
     return out
 
 
-def _record(res: AnswerResult, row: EvalRow) -> Record:
+def _answerer(mode: str, kb: KnowledgeBase, settings: KBSettings,
+              backends: dict[str, Any] | None) -> Any:
+    """The pipeline's leg object for ``mode`` (a test may hand in a scripted backend)."""
+    from router.answering.modes import answerer_for
+    from router.backends.llm import get_llm
+    from router.backends.slm import get_slm
+
+    given = (backends or {}).get(mode)
+    return answerer_for(mode, settings, kb, slm=(lambda: given) if given else get_slm,
+                        llm=(lambda: given) if given else get_llm)
+
+
+class ClaimJudge:
+    """Does an answered reply state a detail that nothing backs?
+
+    Backed means: in the ticket, in the row's reference answer, or in any approved answer of
+    the row's labelled intent. This judge is independent of what the verifier was shown (the
+    retrieved passage), so an answer built on the wrong article is caught here.
+    """
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        by_intent: dict[str | None, list[str]] = defaultdict(list)
+        for entry in kb.entries:
+            by_intent[entry.intent].append(entry.answer)
+        self._intent_sources = {k: Sources(v) for k, v in by_intent.items()}
+
+    def unsupported(self, draft: str, row: EvalRow) -> list[str]:
+        row_sources = Sources([row.text, row.reference])
+        intent_sources = self._intent_sources.get(row.intent)
+        return [e.surface for e in extract(draft)
+                if not row_sources.supports(e)
+                and not (intent_sources is not None and intent_sources.supports(e))]
+
+
+def _record(res: AnswerResult, row: EvalRow, judge: ClaimJudge) -> Record:
     draft = res.draft
     tokens = draft.completion_tokens or int(draft.meta.get("rephrase_tokens", 0) or 0)
-    top = res.passages[0].intent if res.passages else None
+    top = res.source_intent
+    answered = res.verdict.accepted
     return Record(
         text=draft.text,
-        accepted=res.verdict.accepted,
+        accepted=answered,
         hallucinated=any(_HALLUCINATION_RE.match(r) for r in res.verdict.reasons),
         latency_ms=res.latency_ms,
         tokens=tokens,
         gen_ms=draft.latency_ms if tokens else 0.0,
         intent_hit=(top == row.intent) if res.passages and row.intent else None,
+        wrong_source=(top != row.intent) if answered and res.passages and row.intent else None,
+        unsupported_claim=answered and bool(judge.unsupported(draft.text, row)),
     )
 
 
@@ -191,4 +234,18 @@ def summarise(mode: str, records: Sequence[Record], sims: Sequence[float]) -> di
         "p50_overhead_ms": round(float(np.percentile(over, 50)), 1),
         "tokens_per_s": round(sum(r.tokens for r in records) / gen_s, 1) if gen_s else None,
         "retrieval_intent_hit": round(sum(hits) / len(hits), 4) if hits else None,
+        **answer_rates(records),
+    }
+
+
+def answer_rates(records: Sequence[Record]) -> dict[str, float | None]:
+    """``answered_rate`` over all rows; the other two over answered rows (None: none)."""
+    n = len(records)
+    answered = [r for r in records if r.accepted]
+    sourced = [r.wrong_source for r in answered if r.wrong_source is not None]
+    return {
+        "answered_rate": round(len(answered) / n, 4) if n else None,
+        "wrong_source_rate": round(sum(sourced) / len(sourced), 4) if sourced else None,
+        "unsupported_claim_rate": (round(sum(r.unsupported_claim for r in answered)
+                                         / len(answered), 4) if answered else None),
     }

@@ -22,6 +22,11 @@ class KBSettings(BaseSettings):
     min_similarity: float = 0.6
     #: Approved answers placed in the SLM prompt.
     top_k: int = 1
+    #: Approved answers placed in the hosted LLM's prompt (a larger model blends them well).
+    llm_top_k: int = 2
+    #: Relevance an approved answer needs to the ticket (cosine with the answer's question or
+    #: the answer itself) to be used at all; None: any retrieved answer is used.
+    min_relevance: float | None = None
     #: Link domains a draft may contain even when no passage mentions them.
     allowed_domains: Annotated[tuple[str, ...], NoDecode] = ()
     #: ``slm`` drafts from the approved answer; ``template`` returns the filled answer itself

@@ -10,12 +10,20 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from connectors.registry import Registry
+from router.kb.settings import KBSettings
 from router.settings import DeliverySettings, LLMSettings, ModelSettings
 
 if TYPE_CHECKING:
     from policies.model import Policy
+    from router.answering.hosted import HostedAnswerer
+    from router.answering.local import LocalAnswerer
     from router.backends.base import Backend
     from router.classify.base import Classifier
+    from router.kb.retrieve import KnowledgeBase
+
+
+class KnowledgeBaseError(RuntimeError):
+    """The knowledge base could not be loaded: an error to fix, never silently "no KB"."""
 
 
 @dataclass
@@ -25,6 +33,7 @@ class Services:
     database_url: str | None = None
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     connectors: Registry = field(default_factory=Registry)  # built once per worker process
+    kb_settings: KBSettings = field(default_factory=KBSettings)
 
     @cached_property
     def classifier(self) -> Classifier:
@@ -59,13 +68,34 @@ class Services:
         return self.llm_settings.configured
 
     @cached_property
-    def kb(self) -> Any:
-        """The knowledge base, or None when the store has no approved answers."""
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base (empty when the store has no approved answers).
+
+        A store or index that cannot be read raises :class:`KnowledgeBaseError`: answering
+        as if there were no approved answers would hide a broken deployment.
+        """
+        from router.kb.retrieve import KnowledgeBase
+
         try:
-            from router.kb.retrieve import KnowledgeBase
-        except ImportError:
-            return None
-        return KnowledgeBase.load(url=self.database_url)
+            return KnowledgeBase.load(url=self.database_url, kb_dir=self.kb_settings.dir)
+        except Exception as exc:  # SQL, index files, the encoder: all mean the same here
+            raise KnowledgeBaseError(
+                f"knowledge base failed to load: {type(exc).__name__}: {exc}") from exc
+
+    def local_answerer(self) -> LocalAnswerer:
+        from router.answering.local import LocalAnswerer
+
+        return LocalAnswerer(self.kb_settings, self.kb, slm=self.slm)
+
+    def hosted_answerer(self) -> HostedAnswerer:
+        """The hosted leg; raises BackendError when no hosted LLM is configured."""
+        from router.answering.hosted import HostedAnswerer
+        from router.backends.base import BackendError
+
+        llm = self.llm()
+        if llm is None:
+            raise BackendError("no hosted LLM configured (DESKROUTE_LLM_MODEL is empty)")
+        return HostedAnswerer(self.kb_settings, self.kb, llm)
 
 
 _DEFAULT: Services | None = None

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from connectors.http import backoff_delay
 from policies.engine import after_rejected_draft
+from router.answering.human import HumanNote
 from router.backends.base import BackendError
 from router.conversation import context_for, record_not_helped
 from router.domain import TERMINAL_STATES, Mode, OutgoingReply, Route, TicketState
-from router.pipeline.answering import answer_hosted, answer_local
 from router.pipeline.routing import route_text
 from router.pipeline.services import Services
 from router.rollout.assist import DONE_STATE, mode_in_force, suggestion
@@ -62,14 +62,16 @@ def generate_local(session: Session, services: Services, ticket: m.Ticket) -> st
     intent = decision.intent if decision else None
     text = f"{ticket.subject}\n{ticket.body}".strip()
     try:
-        ans = answer_local(services, text, intent)
+        ans = services.local_answerer().answer(text, intent)
     except BackendError as exc:
         return _next_after_local_failure(session, services, ticket, str(exc))
     repo.add_draft(session, ticket.id, ans.draft, ans.verdict)
     if ans.verdict.accepted:
         repo.set_state(session, ticket, TicketState.DRAFTED)
         return "deliver"
-    why = "verifier rejected the local draft: " + "; ".join(ans.verdict.reasons)
+    why = "; ".join(ans.verdict.reasons)
+    if ans.draft.text:  # a draft was written and refused (else: nothing covered the question)
+        why = "verifier rejected the local draft: " + why
     return _next_after_local_failure(session, services, ticket, why)
 
 
@@ -90,7 +92,7 @@ def generate_hosted(session: Session, services: Services, ticket: m.Ticket) -> s
     decision = repo.latest_decision(session, ticket.id)
     text = f"{ticket.subject}\n{ticket.body}".strip()
     try:
-        ans = answer_hosted(services, text, decision.intent if decision else None)
+        ans = services.hosted_answerer().answer(text, decision.intent if decision else None)
     except BackendError as exc:
         return _escalate(session, ticket, str(exc))
     repo.add_draft(session, ticket.id, ans.draft, ans.verdict)
@@ -105,13 +107,12 @@ def generate_hosted(session: Session, services: Services, ticket: m.Ticket) -> s
 def internal_note(session: Session, ticket: m.Ticket) -> str:
     """What a human agent sees: why it was escalated, the intent, and any draft to reuse."""
     decision = repo.latest_decision(session, ticket.id)
-    lines = [f"Escalated by deskroute: {ticket.reason}"]
-    if decision is not None:
-        lines.append(f"Intent: {decision.intent} (confidence {decision.confidence:.2f})")
     draft = repo.latest_draft(session, ticket.id)
-    if draft is not None and draft.text:
-        lines.append(f"Suggested draft ({draft.backend}, not sent): {draft.text}")
-    return "\n".join(lines)
+    return HumanNote().compose(
+        ticket.reason or "", intent=decision.intent if decision else None,
+        confidence=decision.confidence if decision else None,
+        suggested=draft.text if draft is not None else None,
+        suggested_by=draft.backend if draft is not None else None)
 
 
 def deliver(session: Session, services: Services, ticket: m.Ticket) -> str | None:

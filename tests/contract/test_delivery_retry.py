@@ -50,7 +50,7 @@ def _drafted(url: str, external_id: str = "d-1") -> int:
         row, _ = repo.insert_ticket(s, InboundTicket(source="generic", external_id=external_id,
                                                      body="Do you accept PayPal?"))
         repo.add_draft(s, row.id, Draft(backend="template", model="t", text="Yes, PayPal."),
-                       Verdict(accepted=True, score=1.0))
+                       Verdict(score=1.0))
         repo.set_state(s, row, TicketState.DRAFTED)
         for o in s.scalars(select(m.OutboxRow)):
             o.status = "done"

@@ -45,7 +45,7 @@ def _drafted(url: str, settings: EmailSettings) -> int:
         row, _ = repo.insert_ticket(s, event.ticket)
         repo.add_draft(s, row.id, Draft(backend="template", model="t",
                                         text="Yes, we accept PayPal."),
-                       Verdict(accepted=True, score=1.0))
+                       Verdict(score=1.0))
         repo.set_state(s, row, TicketState.DRAFTED)
         for o in s.scalars(select(m.OutboxRow)):
             o.status = "done"

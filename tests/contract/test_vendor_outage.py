@@ -52,7 +52,7 @@ def _received_and_drafted(kit: Kit, client: TestClient, url: str) -> tuple[str, 
         ticket = repo.get_ticket(s, tid)
         assert ticket is not None
         repo.add_draft(s, tid, Draft(backend="template", model="t", text=ANSWER),
-                       Verdict(accepted=True, score=1.0))
+                       Verdict(score=1.0))
         repo.set_state(s, ticket, TicketState.DRAFTED)
         for row in s.scalars(select(m.OutboxRow)):
             row.status = "done"

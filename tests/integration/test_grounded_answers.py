@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from router.answering.local import LocalAnswerer
+from router.backends.slm import get_slm
 from router.domain import Verdict
-from router.kb.answer import grounded_answer
 from router.kb.retrieve import KnowledgeBase
 from router.kb.settings import KBSettings
 from router.kb.template import fill_template
@@ -69,8 +70,8 @@ def shop_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
 @pytest.mark.parametrize(("text", "intent", "order"), TICKETS)
 def test_template_mode_sends_a_verified_answer(shop_kb: KnowledgeBase, text: str,
                                                intent: str, order: str | None) -> None:
-    res = grounded_answer(text, intent=intent, kb=shop_kb, mode="template",
-                          settings=KBSettings(template_rephrase=True))
+    res = LocalAnswerer(KBSettings(template_rephrase=True), shop_kb, slm=get_slm,
+                        mode="template").answer(text, intent)
     assert res.passages and res.passages[0].intent == intent
     assert isinstance(res.verdict, Verdict) and res.verdict.accepted, res.verdict.reasons
     assert res.draft.backend in {"template", "slm"}
@@ -85,7 +86,7 @@ def test_template_mode_sends_a_verified_answer(shop_kb: KnowledgeBase, text: str
 @pytest.mark.parametrize(("text", "intent", "order"), TICKETS)
 def test_slm_mode_drafts_are_judged(shop_kb: KnowledgeBase, text: str, intent: str,
                                     order: str | None) -> None:
-    res = grounded_answer(text, intent=intent, kb=shop_kb, mode="slm")
+    res = LocalAnswerer(KBSettings(), shop_kb, slm=get_slm, mode="slm").answer(text, intent)
     assert res.mode == "slm" and res.draft.backend == "slm"
     assert res.draft.text and res.draft.completion_tokens > 0
     assert res.similarity is not None and -1.0 <= res.similarity <= 1.0

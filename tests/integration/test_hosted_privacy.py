@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from router.pipeline.answering import answer_hosted
 from router.pipeline.routing import route_text
 from router.pipeline.services import Services
 from router.settings import LLMSettings
@@ -42,7 +41,7 @@ def test_no_raw_personal_value_reaches_the_hosted_llm(proxy: CapturingProxy) -> 
         llm_max_tokens=48, llm_seed=7))
     services.__dict__["kb"] = None  # no knowledge base: only the ticket travels
     for text, _values in SEEDED:
-        answer = answer_hosted(services, text, None)
+        answer = services.hosted_answerer().answer(text, None)
         assert answer.redactions, f"nothing redacted in {text!r}"
         assert answer.draft.backend == "llm" and answer.draft.completion_tokens > 0
         # placeholders the model echoed are turned back into the customer's own values; one it

@@ -3,8 +3,9 @@
 A card, IBAN, e-mail, phone or national id written with odd Unicode spaces, zero-width
 characters, soft hyphens, a BOM or other-script digits must not reach the hosted model. The
 property test (tests/unit/guard/test_guard_pii_invisible.py) checks hundreds of variants at
-the redaction boundary; here one variant per seed goes through ``answer_hosted`` to a
-capturing OpenAI-compatible server on loopback, and every request body is searched.
+the redaction boundary; here one variant per seed goes through the hosted leg
+(``HostedAnswerer``) to a capturing OpenAI-compatible server on loopback, and every request
+body is searched.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from router.pipeline.answering import answer_hosted
 from router.pipeline.services import Services
 from router.settings import LLMSettings
 from tests.helpers_http import CapturingProxy
@@ -38,7 +38,7 @@ def test_disguised_personal_data_never_reaches_the_hosted_llm(proxy: CapturingPr
     rng = random.Random(18)
     tickets = [(value, template.format(disguise(value, rng))) for _, value, template in SEEDS]
     for _, text in tickets:
-        answer = answer_hosted(services, text, None)
+        answer = services.hosted_answerer().answer(text, None)
         assert answer.redactions, f"nothing redacted in {ascii(text)}"
     assert len(proxy.bodies) >= len(tickets)
     contents = [m["content"] for body in proxy.bodies if body.strip()

@@ -46,7 +46,7 @@ def _log(
     repo.add_decision(
         s, t.id, Decision(route, "order_status", confidence, (), "default", "h", version), 5.0
     )
-    repo.add_draft(s, t.id, Draft(backend, "m", "an answer"), Verdict(True, 0.9))
+    repo.add_draft(s, t.id, Draft(backend, "m", "an answer"), Verdict(0.9))
     repo.set_state(s, t, TicketState.DELIVERED)
     if outcome is not None:
         repo.add_outcome(s, t.id, outcome)

@@ -40,7 +40,7 @@ def _finish(s, ext: str, route: Route, state: TicketState, cost: float, backend:
     repo.add_decision(s, t.id, Decision(route, "order_status", 0.9, ("r",), "default", "h",
                                         "clf"), latency_ms=5.0)
     repo.add_draft(s, t.id, Draft(backend, "m", "answer", 10, 20, 100.0, cost),
-                   Verdict(state is TicketState.DELIVERED, 0.9))
+                   Verdict(0.9, () if state is TicketState.DELIVERED else ("why",)))
     repo.set_state(s, t, state, reason=None if state is TicketState.DELIVERED else "why")
     return t.id
 

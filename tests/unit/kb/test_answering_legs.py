@@ -1,4 +1,4 @@
-"""grounded_answer with a scripted backend: modes, fallbacks, and no writes to the store."""
+"""The answering legs with a scripted backend: modes, refusals, privacy, no store writes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from router.kb.answer import NO_KB_REASON, grounded_answer
+from router.answering.hosted import HostedAnswerer
+from router.answering.local import LocalAnswerer
+from router.answering.result import NO_COVER_REASON
+from router.domain import Verdict
 from router.kb.importers import EntryData, import_entries
 from router.kb.retrieve import KnowledgeBase
 from router.kb.settings import KBSettings
@@ -25,6 +28,12 @@ TICKET = "Please cancel order 55123, I ordered the wrong size"
 FILLED = CANCEL.replace("{{Order Number}}", "55123")
 
 
+def local(kb: KnowledgeBase | None, backend: Any = None, mode: str = "slm",
+          settings: KBSettings | None = None) -> LocalAnswerer:
+    return LocalAnswerer(settings or KBSettings(), kb, slm=(lambda: backend) if backend else None,
+                         mode=mode)
+
+
 @pytest.fixture
 def kb(kb_url: str, tmp_path: Path, encoder: Any) -> KnowledgeBase:
     with unit_of_work(kb_url) as session:
@@ -36,8 +45,7 @@ def kb(kb_url: str, tmp_path: Path, encoder: Any) -> KnowledgeBase:
 
 def test_slm_mode_grounds_the_prompt_and_verifies(kb: KnowledgeBase, scripted: Any) -> None:
     backend = scripted(f"{FILLED} <ticket>")
-    res = grounded_answer(TICKET, intent="cancel_order", kb=kb, mode="slm", backend=backend,
-                          settings=KBSettings(top_k=1))
+    res = local(kb, backend, "slm", KBSettings(top_k=1)).answer(TICKET, "cancel_order")
     prompt = backend.calls[0][-1]["content"]
     assert FILLED in prompt and "{{" not in prompt  # the filled approved answer, not raw
     assert res.mode == "slm" and res.passages[0].intent == "cancel_order"
@@ -49,7 +57,7 @@ def test_slm_mode_grounds_the_prompt_and_verifies(kb: KnowledgeBase, scripted: A
 
 def test_slm_mode_rejects_invented_details(kb: KnowledgeBase, scripted: Any) -> None:
     backend = scripted("Call 0800 123 456 and we refund order 99999 at https://evil.example.")
-    res = grounded_answer(TICKET, intent="cancel_order", kb=kb, backend=backend)
+    res = local(kb, backend).answer(TICKET, "cancel_order")
     assert not res.verdict.accepted
     assert any(r.startswith("unsupported") for r in res.verdict.reasons)
 
@@ -58,8 +66,8 @@ def test_template_keeps_the_filled_answer_when_rephrasing_is_rejected(
     kb: KnowledgeBase, scripted: Any
 ) -> None:
     backend = scripted("Your order 77777 is cancelled and refunded.")
-    res = grounded_answer(TICKET, intent="cancel_order", kb=kb, mode="template",
-                          backend=backend)
+    res = local(kb, backend, "template", KBSettings(template_rephrase=True)).answer(
+        TICKET, "cancel_order")
     assert res.draft.backend == "template"
     assert res.draft.text == FILLED
     assert res.verdict.accepted, res.verdict.reasons
@@ -68,8 +76,8 @@ def test_template_keeps_the_filled_answer_when_rephrasing_is_rejected(
 
 def test_template_uses_an_accepted_rephrasing(kb: KnowledgeBase, scripted: Any) -> None:
     backend = scripted(FILLED.replace("To cancel", "If you want to cancel"))
-    res = grounded_answer(TICKET, intent="cancel_order", kb=kb, mode="template",
-                          backend=backend)
+    res = local(kb, backend, "template", KBSettings(template_rephrase=True)).answer(
+        TICKET, "cancel_order")
     assert res.draft.backend == "slm" and res.verdict.accepted
     assert res.draft.text.startswith("If you want to cancel order 55123")
 
@@ -78,34 +86,45 @@ def test_template_without_rephrase_never_calls_the_model(
     kb: KnowledgeBase, scripted: Any
 ) -> None:
     backend = scripted("unused")
-    res = grounded_answer(TICKET, intent="cancel_order", kb=kb, mode="template",
-                          backend=backend, settings=KBSettings(template_rephrase=False))
+    res = local(kb, backend, "template", KBSettings(template_rephrase=False)).answer(
+        TICKET, "cancel_order")
     assert backend.calls == [] and res.draft.text == FILLED
 
 
-def test_no_kb_degrades_to_ungrounded_with_a_reason(scripted: Any) -> None:
+def test_without_a_knowledge_base_nothing_is_drafted(scripted: Any) -> None:
     backend = scripted("We can help with that.")
-    res = grounded_answer(TICKET, intent="cancel_order", kb=None, mode="slm", backend=backend)
-    assert res.mode == "slm-no-kb" and res.passages == []
-    assert NO_KB_REASON in res.verdict.reasons
-    assert "My Account" not in backend.calls[0][-1]["content"]
+    res = local(None, backend, "slm").answer(TICKET, "cancel_order")
+    assert res.passages == () and res.draft.text == "" and backend.calls == []
+    assert not res.verdict.accepted
+    assert res.verdict.reasons[0].startswith(NO_COVER_REASON)
 
 
 def test_slm_no_kb_checks_entities_against_the_ticket_only(
     kb: KnowledgeBase, scripted: Any
 ) -> None:
-    res = grounded_answer(TICKET, intent="cancel_order", kb=kb, mode="slm-no-kb",
-                          backend=scripted("Order 55123 ships in 3 to 5 business days."))
-    assert res.passages == [] and res.similarity is None
+    res = local(kb, scripted("Order 55123 ships in 3 to 5 business days."), "slm-no-kb").answer(
+        TICKET, "cancel_order")
+    assert res.passages == () and res.similarity is None
     assert "unsupported number: 3" in res.verdict.reasons  # only the passage says 3 to 5
 
 
 def test_unknown_mode_is_refused(kb: KnowledgeBase) -> None:
-    with pytest.raises(ValueError, match="unknown answer mode"):
-        grounded_answer(TICKET, intent=None, kb=kb, mode="magic")
+    with pytest.raises(ValueError, match="unknown local answer mode"):
+        LocalAnswerer(KBSettings(), kb, mode="magic")
 
 
-def test_grounded_answer_never_writes_to_the_store(
+def test_a_verdict_cannot_say_accepted_while_listing_a_reason() -> None:
+    with pytest.raises(TypeError):
+        Verdict(accepted=True, score=1.0, reasons=("no approved answer",))  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Verdict(True, 0.9)  # type: ignore[arg-type]  # the old positional form
+    verdict = Verdict(score=0.9, reasons=("unsupported number: 3",))
+    assert not verdict.accepted and Verdict(score=0.9).accepted
+    with pytest.raises(AttributeError):
+        verdict.accepted = True  # type: ignore[misc]  # derived, not stored
+
+
+def test_answering_never_writes_to_the_store(
     kb: KnowledgeBase, kb_url: str, scripted: Any
 ) -> None:
     statements: list[str] = []
@@ -120,15 +139,14 @@ def test_grounded_answer_never_writes_to_the_store(
         kb._refresh_seconds = fast.refresh_seconds  # make it read SQL during the call
         kb._checked_at = 0.0
         for mode in ("slm", "template", "slm-no-kb"):
-            grounded_answer(TICKET, intent="cancel_order", kb=kb, mode=mode,
-                            backend=scripted(FILLED), settings=fast)
+            local(kb, scripted(FILLED), mode, fast).answer(TICKET, "cancel_order")
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert "SELECT" in statements  # the refresh check did reach the database
     assert not {"INSERT", "UPDATE", "DELETE"} & set(statements)
 
 
-def test_llm_mode_redacts_the_ticket_and_restores_the_reply(
+def test_hosted_leg_redacts_ticket_and_passages_and_restores_the_reply(
     kb: KnowledgeBase, scripted: Any
 ) -> None:
     def reply(messages: list[dict[str, str]]) -> str:
@@ -136,8 +154,37 @@ def test_llm_mode_redacts_the_ticket_and_restores_the_reply(
         return f"We will write to {placeholder} about order 55123."
 
     backend = scripted(reply)
-    res = grounded_answer(f"{TICKET}; write to jane.doe@example.com please",
-                          intent="cancel_order", kb=kb, mode="llm", backend=backend)
-    assert "jane.doe@example.com" not in backend.calls[0][-1]["content"]
+    res = HostedAnswerer(KBSettings(), kb, backend).answer(
+        f"{TICKET}; write to jane.doe@example.com please", "cancel_order")
+    prompt = backend.calls[0][-1]["content"]
+    assert "jane.doe@example.com" not in prompt and "[EMAIL_1]" in prompt
+    assert res.prompt_passages and all(p in prompt for p in res.prompt_passages)
     assert "jane.doe@example.com" in res.draft.text
-    assert res.draft.meta["redactions"] == {"EMAIL": 1}
+    assert res.draft.meta["redactions"] == {"EMAIL": 1} == res.redactions
+
+
+def test_hosted_leg_never_sends_back_a_full_card_number(kb: KnowledgeBase, scripted: Any) -> None:
+    """Issue 11: "… more details about your card here: 4111 1111 1111 1111" was accepted."""
+    backend = scripted("Please find more details about your card here: [CARD_1]")
+    res = HostedAnswerer(KBSettings(), kb, backend).answer(
+        "My card 4111 1111 1111 1111 was charged twice for order 55123", "cancel_order")
+    assert "4111 1111 1111 1111" not in backend.calls[0][-1]["content"]
+    assert "4111" not in res.draft.text and "•••• 1111" in res.draft.text
+    assert res.masked == {"CARD": 1}
+    assert not any("sensitive value" in r for r in res.verdict.reasons)
+
+
+def test_local_leg_masks_a_card_the_ticket_gave_as_an_order_number(
+    kb: KnowledgeBase, scripted: Any
+) -> None:
+    res = local(kb, None, "template").answer(
+        "Please cancel order 4111111111111111, wrong size", "cancel_order")
+    assert "4111111111111111" not in res.draft.text and "•••• 1111" in res.draft.text
+
+
+def test_a_knowledge_base_that_fails_to_load_is_an_error(tmp_path: Path) -> None:
+    from router.pipeline.services import KnowledgeBaseError, Services
+
+    services = Services(database_url=f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+    with pytest.raises(KnowledgeBaseError, match="knowledge base failed to load"):
+        services.local_answerer()
