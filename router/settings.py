@@ -33,9 +33,19 @@ class StoreSettings(BaseSettings):
 
 
 class QueueSettings(BaseSettings):
+    """How tasks travel: the broker, the outbox re-send and the workers' leases."""
+
     model_config = _env()
     broker_url: str | None = None
-    outbox_stuck_seconds: float = 60.0
+    # an enqueued task no worker has started after this long is presumed lost and re-sent;
+    # the wait doubles with each send (a long backlog is not multiplied)
+    outbox_stuck_seconds: float = Field(default=60.0, gt=0)
+    # a running task's lease: its worker renews it every third of this; a killed worker's
+    # task is re-sent once it runs out (at once when the worker was on this host)
+    task_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
+    # a task started this many times without finishing (its step crashed or hung the worker
+    # each time) is poison: its ticket ends escalated, with the reason, instead of looping
+    task_max_runs: int = Field(default=3, ge=1, le=100)
 
 
 class ModelSettings(BaseSettings):

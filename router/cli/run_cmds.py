@@ -56,7 +56,8 @@ def worker(
     loglevel: str = typer.Option("INFO", help="Log level."),
 ) -> None:
     """Run a Celery worker on Redis (needs DESKROUTE_BROKER_URL), e.g. `--queues slm`."""
-    from router.worker.celery_app import QUEUES, make_celery
+    from router.pipeline.workflow import QUEUES
+    from router.worker.celery_app import make_celery
 
     wanted = [q.strip() for q in queues.split(",") if q.strip()]
     unknown = sorted(set(wanted) - set(QUEUES))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.registry import Registry
 from router.kb.settings import KBSettings
-from router.settings import DeliverySettings, LLMSettings, ModelSettings
+from router.settings import DeliverySettings, LLMSettings, ModelSettings, QueueSettings
 
 if TYPE_CHECKING:
     from policies.model import Policy
@@ -34,6 +34,7 @@ class Services:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     connectors: Registry = field(default_factory=Registry)  # built once per worker process
     kb_settings: KBSettings = field(default_factory=KBSettings)
+    queue: QueueSettings = field(default_factory=QueueSettings)
 
     @cached_property
     def classifier(self) -> Classifier:

@@ -18,15 +18,7 @@ from router.pipeline.routing import route_text
 from router.pipeline.services import Services
 from router.rollout.assist import DONE_STATE, mode_in_force, suggestion
 from router.store import models as m
-from router.store import repo
-
-
-class RetryLater(Exception):
-    """A transient failure: the runner puts the outbox row back with a delay."""
-
-    def __init__(self, delay: float, reason: str) -> None:
-        super().__init__(reason)
-        self.delay = delay
+from router.store import outbox, repo
 
 
 def _escalate(session: Session, ticket: m.Ticket, reason: str) -> str:
@@ -161,7 +153,7 @@ def _deliver(session: Session, services: Services, ticket: m.Ticket,
         delay = result.retry_after if result.retry_after is not None else backoff_delay(
             attempts, services.delivery.delivery_backoff_seconds,
             services.delivery.delivery_backoff_max_seconds)
-        repo.add_outbox(session, "deliver", ticket.id, delay=delay)
+        outbox.add_outbox(session, "deliver", ticket.id, delay=delay)
         return None
     if result.retryable or escalation:
         # The vendor kept failing (or refused the escalation): an operator sees and retries it.
@@ -200,9 +192,8 @@ def deliver_now(session: Session, services: Services, ticket: m.Ticket) -> str |
     """
     next_task = _deliver(session, services, ticket, max_attempts=1)
     if next_task:
-        repo.add_outbox(session, next_task, ticket.id)
+        outbox.add_outbox(session, next_task, ticket.id)
     return next_task
 
 
 STEPS = {"decide": decide, "slm": generate_local, "llm": generate_hosted, "deliver": deliver}
-TASKS = tuple(STEPS)

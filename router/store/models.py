@@ -117,6 +117,9 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # set when the call returned; an attempt without it was cut off by a crash mid-call (the
+    # vendor may have it): recorded, committed, before the call
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Outcome(Base):
@@ -163,16 +166,27 @@ class DraftFeedback(Base):
 
 
 class OutboxRow(Base):
-    """A task to enqueue, written in the same transaction as the row it refers to."""
+    """A task to run, written in the same transaction as the row it refers to.
+
+    ``status``: ``pending`` (not yet handed to a worker), ``enqueued`` (on the broker),
+    ``running`` (a worker holds the lease), ``done``. ``available_at`` is when the row next
+    needs attention: a pending row is due then (a retry's back-off); an enqueued row is
+    presumed lost then and re-sent (the wait doubles with each send, so a backlog is not
+    multiplied); a running row's lease ends then unless its worker's heartbeat extends it.
+    ``attempts`` counts sends to the broker, ``runs`` the runs a worker started: a row that
+    keeps being started and never finishes (its step crashes the worker) is poison.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_pending", "status", "available_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    task: Mapped[str] = mapped_column(String(32))  # decide | slm | llm | deliver
+    task: Mapped[str] = mapped_column(String(32))  # a router.pipeline.workflow.Task
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|enqueued|done
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    owner: Mapped[str | None] = mapped_column(String(255), nullable=True)  # host:pid of the run
     available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

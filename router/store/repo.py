@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from router.domain import (
     Verdict,
 )
 from router.store import models as m
-from router.store.models import utcnow
+from router.store.outbox import add_outbox
 
 
 def insert_ticket(session: Session, ticket: InboundTicket) -> tuple[m.Ticket, bool]:
@@ -64,8 +64,8 @@ def find_ticket(session: Session, source: str, external_id: str) -> m.Ticket | N
 
 def get_ticket(session: Session, ticket_id: int, *, lock: bool = False) -> m.Ticket | None:
     stmt = select(m.Ticket).where(m.Ticket.id == ticket_id)
-    if lock:
-        stmt = stmt.with_for_update()
+    if lock:  # FOR NO KEY UPDATE: rows referring to the ticket can still be inserted meanwhile
+        stmt = stmt.with_for_update(key_share=True)
     return session.scalar(stmt)
 
 
@@ -293,56 +293,6 @@ def decision_confidences(session: Session, classifier_versions: set[str]) -> lis
         .where(m.Decision.classifier_version.in_(sorted(classifier_versions)))
     )
     return [float(c) for (c,) in session.execute(query)]
-
-
-# --- outbox -----------------------------------------------------------------------------------
-
-
-def add_outbox(session: Session, task: str, ticket_id: int, *, delay: float = 0.0) -> m.OutboxRow:
-    """Queue ``task``; ``delay`` seconds makes it due later (a delivery retry's back-off)."""
-    row = m.OutboxRow(task=task, ticket_id=ticket_id)
-    if delay > 0:
-        row.available_at = utcnow() + timedelta(seconds=delay)
-    session.add(row)
-    session.flush()
-    return row
-
-
-def claim_outbox(
-    session: Session, *, stuck_after: timedelta, limit: int = 100
-) -> list[m.OutboxRow]:
-    """Pending rows, plus rows enqueued long ago that never finished (a lost message)."""
-    now = utcnow()
-    stmt = (
-        select(m.OutboxRow)
-        .where(
-            ((m.OutboxRow.status == "pending") & (m.OutboxRow.available_at <= now))
-            | ((m.OutboxRow.status == "enqueued") & (m.OutboxRow.enqueued_at < now - stuck_after))
-        )
-        .order_by(m.OutboxRow.id)
-        .limit(limit)
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return list(session.scalars(stmt))
-
-
-def mark_enqueued(session: Session, row: m.OutboxRow) -> None:
-    row.status = "enqueued"
-    row.attempts += 1
-    row.enqueued_at = utcnow()
-    session.flush()
-
-
-def mark_done(session: Session, outbox_id: int) -> None:
-    session.execute(
-        update(m.OutboxRow).where(m.OutboxRow.id == outbox_id).values(status="done")
-    )
-
-
-def pending_outbox_count(session: Session) -> int:
-    rows = session.scalars(select(m.OutboxRow.id).where(m.OutboxRow.status != "done"))
-    return len(list(rows))
 
 
 def tickets_since(session: Session, since: datetime | None) -> list[m.Ticket]:

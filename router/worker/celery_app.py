@@ -11,13 +11,9 @@ from typing import Any
 
 from celery import Celery, signals
 
+from router.pipeline.workflow import Task, queue_of
 from router.settings import QueueSettings
-
-QUEUES = ("decide", "slm", "llm", "deliver")  # the pipeline's STEPS, one queue each
-
-
-def task_name(task: str) -> str:
-    return f"deskroute.{task}"
+from router.worker.dispatch import task_name
 
 
 @lru_cache(maxsize=4)
@@ -45,11 +41,11 @@ def make_celery(broker_url: str | None = None) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
-        task_routes={task_name(t): {"queue": t} for t in QUEUES},
+        task_routes={task_name(t.value): {"queue": queue_of(t)} for t in Task},
         broker_transport_options={"visibility_timeout": 3600},
     )
-    for t in QUEUES:
-        _register(app, t)
+    for t in Task:
+        _register(app, t.value)
     return app
 
 
@@ -63,7 +59,3 @@ def _register(app: Celery, task: str) -> None:
         if next_task:
             enqueue_next(app)
         return next_task
-
-
-def send(app: Celery, task: str, ticket_id: int, outbox_id: int) -> None:
-    app.send_task(task_name(task), args=[ticket_id, outbox_id], queue=task)

@@ -1,40 +1,50 @@
 """The outbox relay: moves committed outbox rows onto the broker.
 
 The webhook and every task call it right after their commit (the fast path); a periodic
-relay loop covers a crash or a broker outage between commit and enqueue, and re-sends rows
-that were enqueued long ago but never finished (a lost message).
+relay loop covers a crash or a broker outage between commit and enqueue, re-sends the task of
+a worker that was killed (its lease ran out) and, with a doubling wait, a message that was
+enqueued but never started (lost with a broker restart).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
 
 from celery import Celery
 
+from router.pipeline.workflow import PRIORITY, queue_of
 from router.settings import QueueSettings
-from router.store import repo
+from router.store import outbox
 from router.store.db import unit_of_work
 
 log = logging.getLogger(__name__)
 
 
-def relay_once(app: Celery, *, url: str | None = None, stuck_after: float | None = None) -> int:
-    """Enqueue due outbox rows; return how many were sent. Broker errors leave rows pending."""
-    stuck = timedelta(seconds=stuck_after if stuck_after is not None
-                      else QueueSettings().outbox_stuck_seconds)
-    from router.worker.celery_app import send
+def task_name(task: str) -> str:
+    return f"deskroute.{task}"
 
+
+def send(app: Celery, task: str, ticket_id: int, outbox_id: int) -> None:
+    app.send_task(task_name(task), args=[ticket_id, outbox_id], queue=queue_of(task))
+
+
+def relay_once(app: Celery, *, url: str | None = None,
+               settings: QueueSettings | None = None) -> int:
+    """Send due outbox rows to the broker; return how many were sent. Due: new rows, rows a
+    worker's lease ran out on (it was killed), and enqueued rows no worker started within the
+    (doubling) re-send wait. Broker errors leave rows due for the next pass."""
+    resend_after = (settings or QueueSettings()).outbox_stuck_seconds
     sent = 0
     with unit_of_work(url) as session:
-        for row in repo.claim_outbox(session, stuck_after=stuck):
+        outbox.reclaim_orphans(session)  # killed workers of this host: no need to wait
+        for row in outbox.due_outbox(session, priority=PRIORITY):
             try:
                 send(app, row.task, row.ticket_id, row.id)
-            except Exception as exc:  # broker down: keep the row pending for the next pass
-                log.warning("broker unavailable, outbox row %s stays pending: %s", row.id, exc)
+            except Exception as exc:  # broker down: keep the row due for the next pass
+                log.warning("broker unavailable, outbox row %s stays due: %s", row.id, exc)
                 break
-            repo.mark_enqueued(session, row)
+            outbox.mark_enqueued(session, row, resend_after=resend_after)
             sent += 1
     return sent
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from router.api.app import create_app
 from router.pipeline.services import reset_default_services
-from router.store import repo
+from router.store import outbox, repo
 from router.store.db import unit_of_work
 from tests.helpers_http import RecordingServer, stop_process
 from tests.integration.pipeline_env import configure, post, seed_kb
@@ -73,7 +73,7 @@ def test_celery_worker_on_redis_and_postgres_answers_and_escalates(
     kinds = sorted(b["type"] for b in callback.json_bodies())
     assert kinds == ["ticket.escalated", "ticket.reply"]
     with unit_of_work(pg_url) as s:
-        assert repo.pending_outbox_count(s) == 0
+        assert outbox.unfinished_count(s) == 0
 
 
 def test_broker_outage_between_commit_and_enqueue_loses_nothing(
@@ -86,7 +86,7 @@ def test_broker_outage_between_commit_and_enqueue_loses_nothing(
     with TestClient(create_app(database_url=pg_url)) as client:
         tid = post(client, {"id": "c-outage", "body": "Get me a human agent."})
     with unit_of_work(pg_url) as s:
-        assert repo.pending_outbox_count(s) == 1
+        assert outbox.unfinished_count(s) == 1
         assert repo.get_ticket(s, tid).state == "received"  # type: ignore[union-attr]
     # The broker is back: the relay moves the pending row and the worker finishes the ticket.
     real = os.environ.get("DESKROUTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -5,8 +5,9 @@ from datetime import timedelta
 from router.domain import Decision, Draft, InboundTicket, Route, TicketState, Verdict
 from router.outcomes import record_outcome
 from router.reports import build_report, parse_since
-from router.store import repo
+from router.store import outbox, repo
 from router.store.db import unit_of_work
+from router.store.models import utcnow
 
 
 def _ticket(ext: str, body: str = "where is my order") -> InboundTicket:
@@ -18,21 +19,23 @@ def test_duplicate_delivery_creates_one_ticket_and_one_outbox_row(sqlite_url: st
         first, created = repo.insert_ticket(s, _ticket("a"))
     with unit_of_work(sqlite_url) as s:
         second, created_again = repo.insert_ticket(s, _ticket("a"))
-        assert repo.pending_outbox_count(s) == 1
+        assert outbox.unfinished_count(s) == 1
     assert created and not created_again and first.id == second.id
 
 
-def test_claim_outbox_returns_pending_and_stuck_rows_only(sqlite_url: str) -> None:
+def test_due_outbox_returns_pending_and_lost_rows_only(sqlite_url: str) -> None:
     with unit_of_work(sqlite_url) as s:
         t, _ = repo.insert_ticket(s, _ticket("b"))
-        rows = repo.claim_outbox(s, stuck_after=timedelta(seconds=60))
+        rows = outbox.due_outbox(s)
         assert [r.task for r in rows] == ["decide"]
-        repo.mark_enqueued(s, rows[0])
-        assert repo.claim_outbox(s, stuck_after=timedelta(seconds=60)) == []
-        # an enqueued row that never finished is handed out again once it is "stuck"
-        assert len(repo.claim_outbox(s, stuck_after=timedelta(seconds=-1))) == 1
-        repo.mark_done(s, rows[0].id)
-        assert repo.claim_outbox(s, stuck_after=timedelta(seconds=-1)) == []
+        outbox.mark_enqueued(s, rows[0], resend_after=60)
+        assert outbox.due_outbox(s) == []
+        # an enqueued row no worker started is handed out again once presumed lost
+        rows[0].available_at = utcnow() - timedelta(seconds=1)
+        assert len(outbox.due_outbox(s)) == 1
+        outbox.finish(s, rows[0].id)
+        s.expire_all()
+        assert outbox.due_outbox(s) == []
 
 
 def _finish(s, ext: str, route: Route, state: TicketState, cost: float, backend: str) -> int:  # type: ignore[no-untyped-def]
