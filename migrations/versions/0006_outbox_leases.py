@@ -1,7 +1,7 @@
 """outbox leases and runs; delivery attempts recorded before the call
 
-Revision ID: 0004_outbox_leases
-Revises: 0003_webhook_messages
+Revision ID: 0006_outbox_leases
+Revises: 0005_rollout
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_outbox_leases"
-down_revision = "0003_webhook_messages"
+revision = "0006_outbox_leases"
+down_revision = "0005_rollout"
 branch_labels = None
 depends_on = None
 
