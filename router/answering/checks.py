@@ -15,9 +15,8 @@ from typing import Any
 
 from router.backends.prompts import canary, system_prompt
 from router.domain import Draft, Verdict
-from router.guard.detectors import find_pii
+from router.guard.masking import mask_sensitive, quoted_values
 from router.guard.normalize import normalize_text
-from router.guard.pii import REPLY_MASKED_KINDS, mask_sensitive
 from router.guard.render import find_urls, url_host
 from router.guard.verify import grounding_similarity, verify_draft
 from router.kb.retrieve import KnowledgeBase
@@ -30,25 +29,6 @@ def allowed_domains(settings: KBSettings, approved: Sequence[str]) -> list[str]:
     """Configured domains plus those linked from the approved answers (they are approved)."""
     hosts = {url_host(u) for text in approved for u in find_urls(text)} - {""}
     return sorted(set(settings.allowed_domains) | hosts)
-
-
-def mask_reply(text: str, approved: Sequence[str]) -> tuple[str, dict[str, int]]:
-    """``text`` with cards, IBANs, national ids and passports masked to their last four, and
-    how many of each; values an approved answer itself quotes (the shop's IBAN) stay."""
-    kinds = frozenset(REPLY_MASKED_KINDS)
-    allow = [s.value for p in approved for s in find_pii(p, kinds=kinds)]
-    masked = mask_sensitive(text, allow=allow)
-    counts: dict[str, int] = {}
-    if masked != text:
-        keep = {_compact(v) for v in allow}
-        for span in find_pii(text, kinds=kinds):
-            if _compact(span.value) not in keep:
-                counts[span.kind] = counts.get(span.kind, 0) + 1
-    return masked, counts
-
-
-def _compact(value: str) -> str:
-    return "".join(ch for ch in value if ch.isalnum()).lower()
 
 
 def clean(text: str) -> str:
@@ -75,7 +55,7 @@ class DraftChecks:
     def finish(self, draft: Draft, *, ticket: str, approved: Sequence[str],
                similarity: float | None = None) -> tuple[Draft, Verdict, float | None]:
         """The draft as it will be sent, its verdict and its grounding similarity."""
-        text, masked = mask_reply(clean(draft.text), approved)
+        text, masked = mask_sensitive(clean(draft.text), allow=quoted_values(approved))
         meta = {**draft.meta, **({"masked": masked} if masked else {})}
         if text != draft.text or masked:
             draft = replace(draft, text=text, meta=meta)

@@ -24,7 +24,7 @@ from router.answering.prepare import fill, ground
 from router.answering.result import AnswerResult, Clock
 from router.backends.base import Backend
 from router.backends.prompts import build_messages
-from router.guard.pii import REPLY_MASKED_KINDS, Redactor, restore
+from router.guard.pii import Redactor, restore
 from router.kb.retrieve import KnowledgeBase
 from router.kb.settings import KBSettings
 
@@ -50,8 +50,7 @@ class HostedAnswerer:
         sent = [redactor.redact(p) for p in fill(g.passages, red_ticket, self.settings)]
         raw = self.backend.generate(build_messages(red_ticket, sent))
         clock.lap("draft_ms")
-        restored = replace(raw, text=restore(raw.text, redactor.mapping,
-                                                 mask_kinds=REPLY_MASKED_KINDS), meta={
+        restored = replace(raw, text=restore(raw.text, redactor.mapping), meta={
             **raw.meta, "redactions": redactor.counts,
             "kb_entry_ids": [p.entry_id for p in g.passages]})
         approved = fill(g.passages, g.text, self.settings)

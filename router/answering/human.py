@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from router.answering.result import AnswerResult
 from router.domain import Draft, Verdict
-from router.guard.pii import mask_sensitive
+from router.guard.masking import mask_sensitive
 
 
 class HumanNote:
@@ -26,7 +26,7 @@ class HumanNote:
             lines.append(f"Intent: {intent}{conf}")
         if suggested and suggested.strip():
             by = f" ({suggested_by}, not sent)" if suggested_by else " (not sent)"
-            lines.append(f"Suggested draft{by}: {mask_sensitive(suggested)}")
+            lines.append(f"Suggested draft{by}: {mask_sensitive(suggested)[0]}")
         return "\n".join(lines)
 
     def answer(self, reason: str, *, intent: str | None = None,

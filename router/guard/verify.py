@@ -25,9 +25,9 @@ import numpy.typing as npt
 
 from router.domain import Verdict
 from router.guard.commitments import unsupported_commitments
-from router.guard.detectors import find_pii
 from router.guard.entities import unsupported
-from router.guard.pii import REPLY_MASKED_KINDS, mask_sensitive, unresolved_placeholders
+from router.guard.masking import mask_sensitive, quoted_values, sensitive_kinds
+from router.guard.pii import unresolved_placeholders
 from router.guard.render import disallowed_links, safe_to_render
 
 DEFAULT_MIN_SIMILARITY = 0.55
@@ -116,19 +116,6 @@ def _score(similarity: float | None, reasons: Sequence[str], low_grounding: bool
     return round(base * 0.5**penalties, 4)
 
 
-def _sensitive(draft: str, passages: Sequence[str]) -> list[str]:
-    """Kinds of whole cards, IBANs, national ids or passports in the draft that no approved
-    answer quotes: a reply shows them masked (the answering legs mask before verifying)."""
-    kinds = frozenset(REPLY_MASKED_KINDS)
-    quoted = {_compact(s.value) for p in passages for s in find_pii(p, kinds=kinds)}
-    return sorted({s.kind for s in find_pii(draft, kinds=kinds)
-                   if _compact(s.value) not in quoted})
-
-
-def _compact(value: str) -> str:
-    return "".join(ch for ch in value if ch.isalnum()).lower()
-
-
 def verify_draft(
     draft: str,
     *,
@@ -156,10 +143,11 @@ def verify_draft(
         reasons.append(CANARY_REASON)
     if system_prompt and system_prompt_leaked(draft, system_prompt, [ticket, *passages]):
         reasons.append(SYSTEM_PROMPT_REASON)
-    reasons += [f"sensitive value in draft: {kind}" for kind in _sensitive(draft, passages)]
+    reasons += [f"sensitive value in draft: {kind}"
+                for kind in sensitive_kinds(draft, allow=quoted_values(passages))]
     reasons += unsupported_commitments(draft, passages)
     # Masked values ("•••• 1111") a reply may carry are backed by the masked ticket.
-    reasons += unsupported(draft, [ticket, mask_sensitive(ticket), *passages])
+    reasons += unsupported(draft, [ticket, mask_sensitive(ticket)[0], *passages])
     sources = " ".join([ticket, *passages])
     reasons += [
         f"unresolved placeholder {p}" for p in unresolved_placeholders(draft) if p not in sources
