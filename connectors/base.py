@@ -85,6 +85,21 @@ class Ignored:
 
 
 @dataclass(frozen=True)
+class AgentReply:
+    """A public reply an agent wrote on a conversation (a helpdesk comment, an admin reply).
+
+    Not a ticket: deskroute compares it with the draft it offered (assist) or kept (shadow)
+    for the latest customer message of ``thread_id``. ``event_id`` is the vendor's id of the
+    reply, so a redelivered event is recorded once.
+    """
+
+    thread_id: str
+    text: str
+    event_id: str
+    kind: ClassVar[str] = "agent_reply"
+
+
+@dataclass(frozen=True)
 class Handshake:
     """An authentic set-up request the sender expects answered with ``answer`` (Slack's
     ``url_verification`` challenge): answered 200 with that JSON, nothing stored."""
@@ -93,7 +108,7 @@ class Handshake:
     kind: ClassVar[str] = "handshake"
 
 
-Inbound = NewTicket | FollowUp | Ignored | Handshake
+Inbound = NewTicket | FollowUp | Ignored | Handshake | AgentReply
 
 
 # --- what an outbound call did --------------------------------------------------------------

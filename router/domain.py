@@ -79,6 +79,9 @@ class OutcomeKind(StrEnum):
     AGENT_OVERRIDE = "agent_override"  # an agent discarded the reply and wrote their own
     HUMAN_ESCALATION = "human_escalation"  # a person took the ticket over after the answer
     CSAT = "csat"  # satisfaction rating, value on CSAT_SCALE
+    #: an agent's own public reply (its text in ``note``), compared with the draft deskroute
+    #: offered in assist or kept in shadow (router/rollout/judging.py)
+    AGENT_REPLY = "agent_reply"
 
 
 #: Customer satisfaction is recorded on 1 (very unsatisfied) … 5 (very satisfied); connectors

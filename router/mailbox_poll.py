@@ -30,10 +30,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from connectors.base import Handshake, Ignored, PayloadError
+from connectors.base import AgentReply, Handshake, Ignored, PayloadError
 from connectors.email.connector import EmailConnector
 from connectors.email.imap import Inbox
 from router.intake import prepare_ticket
+from router.outcomes import record_thread_reply
 from router.store import repo
 from router.store.db import begin_write, unit_of_work
 from router.store.mail_cursor import get_cursor, save_cursor
@@ -70,6 +71,13 @@ def _store_one(session: Session, connector: EmailConnector, uid: int, raw: bytes
     """One message → a ticket (True when it is one now), or a recorded reason why not."""
     try:
         event = connector.read_raw(raw)
+        if isinstance(event, AgentReply):  # the team answered from the support address
+            found = record_thread_reply(session, connector.name, event.thread_id, event.text,
+                                        event.event_id)
+            reason = (f"agent reply recorded on ticket {found[0].id}" if found else
+                      "agent reply on a conversation deskroute has no ticket for")
+            result.ignored.append({"uid": uid, "message_id": _message_id(raw), "reason": reason})
+            return found is not None
         if isinstance(event, Ignored | Handshake):
             reason = event.reason if isinstance(event, Ignored) else "not a message"
             result.ignored.append({"uid": uid, "message_id": _message_id(raw), "reason": reason})

@@ -14,8 +14,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from router.domain import CSAT_SCALE, OutcomeKind
+from router.pipeline.workflow import Task
 from router.store import models as m
-from router.store import repo
+from router.store import outbox, repo
 
 
 class OutcomeError(ValueError):
@@ -58,7 +59,42 @@ def record_outcome(
     unknown ticket, an unknown kind or a value the kind does not allow.
     """
     k = validate_outcome(kind, value)
+    if k is OutcomeKind.AGENT_REPLY:
+        raise OutcomeError("agent_reply is recorded with record_agent_reply (it needs the text)")
     if repo.get_ticket(session, ticket_id) is None:
         raise OutcomeError(f"ticket {ticket_id} not found")
     return repo.add_outcome(session, ticket_id, k.value, value, note, source=source,
                             event_id=event_id)
+
+
+def record_agent_reply(session: Session, ticket_id: int, text: str, *, source: str = "api",
+                       event_id: str | None = None) -> m.Outcome:
+    """Store an agent's public reply on a ticket and queue its comparison with the draft.
+
+    The comparison needs the sentence encoder, so it runs in a worker (the ``feedback`` task),
+    never in the request; a redelivered event (same ``event_id``) is stored once.
+    """
+    if not text or not text.strip():
+        raise OutcomeError("agent_reply needs the text the agent sent")
+    if repo.get_ticket(session, ticket_id) is None:
+        raise OutcomeError(f"ticket {ticket_id} not found")
+    seen = repo.outcome_by_event(session, source, event_id) if event_id else None
+    if seen is not None:
+        return seen
+    row = repo.add_outcome(session, ticket_id, OutcomeKind.AGENT_REPLY.value, None, text,
+                           source=source, event_id=event_id)
+    outbox.add_outbox(session, Task.FEEDBACK.value, ticket_id)
+    return row
+
+
+def record_thread_reply(session: Session, source: str, thread_id: str, text: str,
+                        event_id: str) -> tuple[m.Ticket, bool] | None:
+    """An agent's reply a channel reported on a conversation: recorded on its newest ticket
+    (the customer message it answers). Returns that ticket and whether the reply is new, or
+    None when deskroute has no ticket in the conversation."""
+    ticket = repo.latest_in_thread(session, source, thread_id)
+    if ticket is None:
+        return None
+    seen = repo.outcome_by_event(session, source, event_id)
+    record_agent_reply(session, ticket.id, text, source=source, event_id=event_id)
+    return ticket, seen is None

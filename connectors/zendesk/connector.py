@@ -4,8 +4,9 @@ Inbound, two webhook kinds (both signed the same way):
 
 * **event webhooks** — ``zen:event-type:ticket.created`` (the ticket's description is its first
   message) and ``zen:event-type:ticket.comment_added`` (a later public comment by the
-  requester). Comments by staff — agents, or deskroute's own API user — and internal notes
-  are ignored, so deskroute never answers an agent or itself.
+  requester). Internal notes and deskroute's own comments are ignored, so deskroute never
+  answers an agent or itself; an agent's public comment is an ``AgentReply`` (dedupe key
+  ``<ticket id>:<comment id>``), compared with the draft deskroute offered or kept.
 * **trigger webhooks** — a trigger's "Notify webhook" action sending ``{"ticket_id":
   "{{ticket.id}}"}``; the newest public comment is fetched from the API.
 
@@ -24,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.base import (
+    AgentReply,
     DeliveryResult,
     EscalationTarget,
     FollowUp,
@@ -31,7 +33,6 @@ from connectors.base import (
     Inbound,
     NewTicket,
     PayloadError,
-    UpstreamError,
     conversation_id,
 )
 from connectors.text import clean_body
@@ -96,7 +97,7 @@ class ZendeskConnector(VendorConnector[ZendeskSettings, ZendeskClient]):
         if not comment.is_public:
             return Ignored("internal note", ev.type)
         if comment.author.is_staff:
-            return Ignored(self._staff_reason(comment.author.id), ev.type)
+            return self._staff_comment(d.id, comment.id, comment.body, comment.author.id, ev.type)
         text = clean_body(comment.body or "") or self._comment_text(d.id, comment.id)
         if not text:
             return Ignored("comment has no text to answer", ev.type)
@@ -118,7 +119,7 @@ class ZendeskConnector(VendorConnector[ZendeskSettings, ZendeskClient]):
         latest = public[0]
         roles = {u.id: u.role for u in page.users}
         if roles.get(latest.author_id or "") not in (None, "end-user"):
-            return Ignored(self._staff_reason(latest.author_id), "trigger")
+            return self._staff_comment(tid, latest.id, latest.text, latest.author_id, "trigger")
         first = page.next_page is None and latest.id == page.comments[-1].id
         ticket = self.read_with(lambda c: c.ticket(tid))
         text = clean_body(latest.text)
@@ -130,14 +131,21 @@ class ZendeskConnector(VendorConnector[ZendeskSettings, ZendeskClient]):
             zendesk_comment_id=latest.id)
         return NewTicket(made) if first else FollowUp(made)
 
-    def _staff_reason(self, author_id: str | None) -> str:
+    def _staff_comment(self, ticket_id: str, comment_id: str | None, body: str | None,
+                       author_id: str | None, event: str) -> Inbound:
+        """A public comment by staff: deskroute's own reply (ignored) or an agent's reply to
+        the customer, which deskroute compares with the draft it offered."""
         try:
             own = self.client.my_user_id()
-        except (LookupError, UpstreamError):  # unknown: still a staff comment, still ignored
+        except LookupError:  # no API credentials: deskroute cannot have posted anything
             own = None
         if own and author_id == own:
-            return "comment by deskroute's own API user (its reply)"
-        return "comment by an agent"
+            return Ignored("comment by deskroute's own API user (its reply)", event)
+        text = clean_body(body or "") or (
+            self._comment_text(ticket_id, comment_id) if comment_id else "")
+        if not text:
+            return Ignored("agent comment has no text", event)
+        return AgentReply(thread_id=ticket_id, text=text, event_id=f"{ticket_id}:{comment_id}")
 
     def _comment_text(self, ticket_id: str, comment_id: str) -> str:
         page = self.read_with(lambda c: c.recent_comments(ticket_id))

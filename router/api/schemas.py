@@ -74,7 +74,8 @@ class WebhookAccepted(BaseModel):
     ticket_id: int
     duplicate: bool = Field(description="this ticket (or this webhook-id) was received before")
     state: str
-    kind: str = Field(description="`ticket` or `follow_up`")
+    kind: str = Field(description="`ticket`, `follow_up` or `agent_reply` (an agent's own "
+                      "reply, compared with deskroute's draft)")
     thread_id: str | None
 
 

@@ -21,6 +21,10 @@ class OutcomeIn(BaseModel):
     event_id: StoredText | None = Field(
         default=None, max_length=255,
         description="Your own id for this event: sending it again records nothing new.")
+    text: StoredText | None = Field(
+        default=None, max_length=100_000,
+        description="agent_reply: the reply the agent sent to the customer, required; "
+        "deskroute compares it with its draft (sent as-is, edited, rewritten or ignored).")
 
 
 class OutcomeOut(BaseModel):

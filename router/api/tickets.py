@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from router.api.deps import ADMIN_RESPONSES, get_session, invalid, require_admin
@@ -21,7 +21,8 @@ from router.api.ticket_schemas import (
     TicketPage,
     TicketSummary,
 )
-from router.outcomes import OutcomeError, record_outcome
+from router.domain import OutcomeKind
+from router.outcomes import OutcomeError, record_agent_reply, record_outcome
 from router.store import models as m
 from router.store import repo
 from router.store import ticket_queries as tq
@@ -139,16 +140,26 @@ def get_ticket(ticket_id: TicketId,
 
 @router.post("/tickets/{ticket_id}/outcomes", status_code=201, response_model=OutcomeOut,
              responses=_404)
-def add_outcome(ticket_id: TicketId, outcome: OutcomeIn,
+def add_outcome(ticket_id: TicketId, outcome: OutcomeIn, request: Request,
                 session: Annotated[Session, Depends(get_session)]) -> OutcomeOut:
     """Record what happened after the answer: resolved, reopened, not_helpful, agent_edit,
-    agent_override, human_escalation, or csat (value 1-5)."""
+    agent_override, human_escalation, csat (value 1-5), or agent_reply (``text``: what the
+    agent sent, compared with deskroute's draft in shadow and assist mode)."""
     if repo.get_ticket(session, ticket_id) is None:
         raise HTTPException(status_code=404, detail=f"ticket {ticket_id} not found")
+    agent_reply = outcome.kind is OutcomeKind.AGENT_REPLY
     try:
-        row = record_outcome(session, ticket_id, outcome.kind.value, outcome.value,
-                             outcome.note, source="api", event_id=outcome.event_id)
-    except OutcomeError as exc:  # unknown kind or a value off its scale
-        raise invalid(("body", "value"), str(exc)) from exc
+        if agent_reply:
+            if outcome.value is not None:
+                raise OutcomeError(f"agent_reply takes no value (got {outcome.value})")
+            row = record_agent_reply(session, ticket_id, outcome.text or "", source="api",
+                                     event_id=outcome.event_id)
+        else:
+            row = record_outcome(session, ticket_id, outcome.kind.value, outcome.value,
+                                 outcome.note, source="api", event_id=outcome.event_id)
+    except OutcomeError as exc:  # unknown kind, a value off its scale, a reply without text
+        raise invalid(("body", "text" if agent_reply else "value"), str(exc)) from exc
     session.commit()
+    if agent_reply:
+        request.app.state.kick()  # the comparison runs in a worker
     return _outcome(row)

@@ -26,6 +26,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from connectors.base import (
+    AgentReply,
     Connector,
     Handshake,
     Ignored,
@@ -175,6 +176,8 @@ def accept(state: Any, source: str, connector: Connector, headers: Any,
                                 answer=event.answer)
             if isinstance(event, Ignored):
                 return Accepted(WebhookIgnored(reason=event.reason, event=event.event), False)
+            if isinstance(event, AgentReply):
+                return _agent_reply(session, source, event)
             inbound = prepare_ticket(event.ticket, getattr(connector, "payload_fields", None))
         except PayloadError as exc:
             raise HTTPException(
@@ -192,3 +195,18 @@ def accept(state: Any, source: str, connector: Connector, headers: Any,
     finally:
         session.close()
 
+
+
+def _agent_reply(session: Any, source: str, event: AgentReply) -> Accepted:
+    """An agent answered the customer: stored on the conversation's newest ticket and queued
+    for comparison with deskroute's draft (router/rollout/judging.py)."""
+    from router.outcomes import record_thread_reply
+
+    found = record_thread_reply(session, source, event.thread_id, event.text, event.event_id)
+    if found is None:
+        return Accepted(WebhookIgnored(reason="agent reply on a conversation deskroute has "
+                                       "no ticket for", event=event.kind), False)
+    ticket, new = found
+    session.commit()
+    return Accepted(WebhookAccepted(ticket_id=ticket.id, duplicate=not new, state=ticket.state,
+                                    kind=event.kind, thread_id=ticket.thread_id), created=new)

@@ -17,6 +17,7 @@ from router.domain import TERMINAL_STATES, Mode, OutgoingReply, Route, TicketSta
 from router.pipeline.routing import route_text
 from router.pipeline.services import Services
 from router.rollout.assist import DONE_STATE, mode_in_force, suggestion
+from router.rollout.judging import feedback_step
 from router.store import models as m
 from router.store import outbox, repo
 
@@ -196,4 +197,5 @@ def deliver_now(session: Session, services: Services, ticket: m.Ticket) -> str |
     return next_task
 
 
-STEPS = {"decide": decide, "slm": generate_local, "llm": generate_hosted, "deliver": deliver}
+STEPS = {"decide": decide, "slm": generate_local, "llm": generate_hosted, "deliver": deliver,
+         "feedback": feedback_step}  # feedback: an agent's reply compared with the draft

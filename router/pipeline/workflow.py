@@ -16,6 +16,7 @@ class Task(StrEnum):
     SLM = "slm"  # a grounded local draft, verified
     LLM = "llm"  # a hosted draft, redacted and verified
     DELIVER = "deliver"  # the reply, or the escalation note, through the ticket's connector
+    FEEDBACK = "feedback"  # an agent's reply compared with the draft (router/rollout/judging)
 
 
 class Lane(StrEnum):
@@ -35,6 +36,8 @@ TASKS: dict[Task, TaskSpec] = {
     Task.DELIVER: TaskSpec("deliver", Lane.FAST, 2),
     Task.LLM: TaskSpec("llm", Lane.MODEL, 3),
     Task.SLM: TaskSpec("slm", Lane.MODEL, 4),
+    # needs the sentence encoder, which the decide workers hold; never ahead of an answer
+    Task.FEEDBACK: TaskSpec("decide", Lane.MODEL, 5),
 }
 QUEUES: tuple[str, ...] = tuple(dict.fromkeys(spec.queue for spec in TASKS.values()))
 PRIORITY: dict[str, int] = {task.value: spec.priority for task, spec in TASKS.items()}

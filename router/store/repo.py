@@ -85,6 +85,16 @@ def previous_in_thread(session: Session, ticket: m.Ticket) -> m.Ticket | None:
     )
 
 
+def latest_in_thread(session: Session, source: str, thread_id: str) -> m.Ticket | None:
+    """The newest ticket of a vendor conversation (the customer message an agent answers)."""
+    return session.scalar(
+        select(m.Ticket)
+        .where(m.Ticket.source == source, m.Ticket.thread_id == thread_id)
+        .order_by(m.Ticket.id.desc())
+        .limit(1)
+    )
+
+
 def set_state(session: Session, ticket: m.Ticket, state: TicketState, reason: str | None = None):
     ticket.state = state.value
     if reason is not None:

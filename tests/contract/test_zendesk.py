@@ -13,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from connectors.base import FollowUp, Ignored, NewTicket, SignatureError, UpstreamError
+from connectors.base import (
+    AgentReply,
+    FollowUp,
+    Ignored,
+    NewTicket,
+    SignatureError,
+    UpstreamError,
+)
 from connectors.zendesk import signature
 from connectors.zendesk.connector import ZendeskConnector
 from connectors.zendesk.settings import ZendeskSettings
@@ -153,20 +160,26 @@ def test_customer_comment_is_a_follow_up_and_the_first_comment_dedupes_with_crea
     assert follow.ticket.body == "It still has not arrived."
 
 
-def test_agent_notes_and_deskroutes_own_replies_are_ignored(zd: FakeZendesk) -> None:
+def test_notes_and_deskroutes_own_replies_are_ignored_an_agents_reply_is_read(
+        zd: FakeZendesk) -> None:
     c = ZendeskConnector(settings_for(zd))
     tid = zd.open_ticket("Order", "Where is my order?")
     assert c.reply(out(tid, "It ships tomorrow.")).ok
     own = zd.tickets[tid]["comments"][-1]["id"]
-    agent = zd.add_comment(tid, AGENT_ID, "Checking with the warehouse.")
     note = zd.add_comment(tid, zd.tickets[tid]["requester_id"], "private?", public=False)
+    agent_note = zd.add_comment(tid, AGENT_ID, "Draft looks fine", public=False)
     reasons = {}
-    for cid in (own, agent, note):
+    for cid in (own, note, agent_note):
         ev = c.parse({}, FakeZendesk.signed(zd.event("comment_added", tid, cid))[0])
         assert isinstance(ev, Ignored)
         reasons[cid] = ev.reason
-    assert "deskroute" in reasons[own] and "agent" in reasons[agent]
-    assert "internal note" in reasons[note]
+    assert "deskroute" in reasons[own]
+    assert "internal note" in reasons[note] and "internal note" in reasons[agent_note]
+    agent = zd.add_comment(tid, AGENT_ID, "Checking with the warehouse.")
+    ev = c.parse({}, FakeZendesk.signed(zd.event("comment_added", tid, agent))[0])
+    assert isinstance(ev, AgentReply)
+    assert (ev.thread_id, ev.text, ev.event_id) == (str(tid), "Checking with the warehouse.",
+                                                    f"{tid}:{agent}")
     other = c.parse({}, FakeZendesk.signed(zd.event("status_changed", tid))[0])
     assert isinstance(other, Ignored) and "not read" in other.reason
 
@@ -180,8 +193,9 @@ def test_trigger_webhook_fetches_the_newest_public_comment(zd: FakeZendesk) -> N
     cid = zd.add_comment(tid, zd.tickets[tid]["requester_id"], "Any news?")
     later = c.parse({}, b'{"ticket_id": "%d"}' % tid)
     assert isinstance(later, FollowUp) and later.ticket.external_id == f"{tid}:{cid}"
-    zd.add_comment(tid, AGENT_ID, "We are on it.")
-    assert isinstance(c.parse({}, b'{"ticket_id": "%d"}' % tid), Ignored)
+    agent = zd.add_comment(tid, AGENT_ID, "We are on it.")
+    by_agent = c.parse({}, b'{"ticket_id": "%d"}' % tid)
+    assert isinstance(by_agent, AgentReply) and by_agent.event_id == f"{tid}:{agent}"
     assert isinstance(c.parse({}, b'{"ticket_id": "999999"}'), Ignored)  # deleted since
 
 
@@ -265,10 +279,17 @@ def test_webhooks_through_the_api(zd: FakeZendesk, app_for, sqlite_url: str) -> 
     assert forged.status_code == 401
     cid = zd.add_comment(tid, AGENT_ID, "On it")
     body, headers = FakeZendesk.signed(zd.event("comment_added", tid, cid))
-    ignored = client.post("/webhooks/zendesk", content=body, headers=headers)
-    assert ignored.status_code == 200
-    assert ignored.json()["ignored"] is True and "agent" in ignored.json()["reason"]
-    assert count(sqlite_url, m.Ticket) == 1
+    reply = client.post("/webhooks/zendesk", content=body, headers=headers)
+    assert reply.status_code == 202, reply.text
+    assert reply.json()["kind"] == "agent_reply"
+    assert reply.json()["ticket_id"] == first.json()["ticket_id"]
+    assert client.post("/webhooks/zendesk", content=body, headers=headers).json()["duplicate"]
+    assert count(sqlite_url, m.Ticket) == 1 and count(sqlite_url, m.Outcome) == 1
+    other = zd.open_ticket("Other", "Not seen by deskroute")
+    cid = zd.add_comment(other, AGENT_ID, "Hello")
+    body, headers = FakeZendesk.signed(zd.event("comment_added", other, cid))
+    unknown = client.post("/webhooks/zendesk", content=body, headers=headers)
+    assert unknown.status_code == 200 and unknown.json()["ignored"] is True
 
 
 def test_a_bad_vendor_secret_stops_the_app_at_start_up(monkeypatch: pytest.MonkeyPatch,

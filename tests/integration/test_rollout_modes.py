@@ -123,6 +123,7 @@ def test_a_channel_in_shadow_caps_an_intent_promoted_to_auto(
 def test_assist_posts_an_internal_note_on_zendesk_and_no_public_reply(
         pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from connectors.registry import Registry
+    from tests.contract.fakes.zendesk import AGENT_ID
     from tests.contract.vendors import ZendeskKit
 
     monkeypatch.setenv("DESKROUTE_KB_TEMPLATE_REPHRASE", "false")
@@ -147,3 +148,57 @@ def test_assist_posts_an_internal_note_on_zendesk_and_no_public_reply(
         (note,) = kit.notes(conv)
         assert note.startswith("Suggested reply by deskroute")
         assert view["draft"]["text"] in note and "payment_methods" in note
+
+        # the agent sends the draft with a greeting and a sign-off: that is the draft as-is
+        sent = f"Hi Ann,\n\n{view['draft']['text']}\n\nBest regards,\nAgnes"
+        cid = kit.fake.add_comment(int(conv), AGENT_ID, sent)
+        body, headers = kit.fake.signed(kit.fake.event("comment_added", int(conv), cid))
+        with TestClient(app) as client:
+            r = client.post("/webhooks/zendesk", content=body, headers=headers)
+            assert r.status_code == 202 and r.json()["kind"] == "agent_reply", r.text
+            assert r.json()["ticket_id"] == tid
+            again = client.post("/webhooks/zendesk", content=body, headers=headers)
+            assert again.json()["duplicate"] is True
+        drain(services=Services(database_url=pg_url,
+                                connectors=Registry({kit.name: kit.settings()})), url=pg_url)
+    (fb,) = _feedback(pg_url)
+    assert (fb.ticket_id, fb.kind, fb.intent, fb.route, fb.mode, fb.purpose) == (
+        tid, "sent_as_is", "payment_methods", "slm", "assist", "answer")
+    assert fb.draft_id == view["draft"]["id"] and fb.model == view["draft"]["model"]
+    assert fb.edit_distance is not None and fb.edit_distance <= 0.03
+
+
+def test_generic_outcome_with_the_sent_text_is_judged_against_the_shadow_draft(
+        pg_url: str, callback: RecordingServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _setup(monkeypatch, pg_url, callback, tmp_path, "shadow")
+    paypal, other = _run(pg_url, {"id": "fb-1", "body": ROUTINE},
+                         {"id": "fb-2", "body": "How long does standard shipping take?"})
+    assert paypal["state"] == other["state"] == "shadowed"
+    with TestClient(create_app(database_url=pg_url, embedded_worker=False)) as client:
+        missing = client.post(f"/tickets/{paypal['id']}/outcomes", json={"kind": "agent_reply"})
+        assert missing.status_code == 422 and "text" in missing.text
+        edited = paypal["draft"]["text"].replace("PayPal", "PayPal and Apple Pay", 1)
+        r = client.post(f"/tickets/{paypal['id']}/outcomes",
+                        json={"kind": "agent_reply", "text": edited, "event_id": "a-1"})
+        assert r.status_code == 201, r.text
+        r = client.post(f"/tickets/{other['id']}/outcomes", json={
+            "kind": "agent_reply", "event_id": "a-2",
+            "text": "Our office dog is called Biscuit and loves long walks in the park."})
+        assert r.status_code == 201, r.text
+    drain(url=pg_url)
+    kinds = {fb.ticket_id: fb.kind for fb in _feedback(pg_url)}
+    assert kinds == {paypal["id"]: "edited", other["id"]: "ignored"}
+    assert callback.requests == []  # judging sends nothing either
+
+
+def _feedback(url: str) -> list:
+    from sqlalchemy import select
+
+    from router.store import models as m
+    from router.store.db import unit_of_work
+
+    with unit_of_work(url) as s:
+        rows = list(s.scalars(select(m.DraftFeedback).order_by(m.DraftFeedback.id)))
+        s.expunge_all()
+        return rows
