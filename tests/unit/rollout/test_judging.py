@@ -26,10 +26,10 @@ def _ticket(url: str, ext: str, state: TicketState, mode: Mode = Mode.ASSIST,
             route=Route.SLM, intent="payment_methods", confidence=0.9, reasons=("r",),
             policy_name="p", policy_hash="h", classifier_version="c", mode=mode), 1.0)
         repo.add_draft(s, t.id, Draft(backend="template", model="kb", text=DRAFT),
-                       Verdict(accepted=True, score=1.0))
+                       Verdict(score=1.0))
         if compare is not None:
             repo.add_draft(s, t.id, Draft(backend="llm", model="openai/big", text=compare),
-                           Verdict(accepted=True, score=1.0), purpose="compare")
+                           Verdict(score=1.0), purpose="compare")
         repo.set_state(s, t, state)
         for row in s.scalars(select(m.OutboxRow)):
             row.status = "done"
