@@ -35,6 +35,7 @@ METHOD = "minilm+ngram-softmax-oos+knn-stacker+novelty-gate"
 METHOD_FINETUNED = "finetuned-" + METHOD
 ENCODER_DIR = "encoder"  # a fine-tuned encoder lives in this sub-folder of the artifact
 EVIDENCE_FILE = "evidence.npz"
+SUSPECTS_FILE = "suspect_labels.csv"  # training rows whose label looks wrong (label_noise.py)
 _LOADED: dict[str, TrainedClassifier] = {}
 _LOAD_LOCK = threading.Lock()
 
@@ -60,6 +61,8 @@ class TrainedClassifier:
         self._threshold = float(threshold)
         self.intent_thresholds = dict(intent_thresholds or {})
         self.meta = dict(meta or {})
+        # (text, label, predicted) of training rows whose label looks wrong; written on save
+        self.suspects: list[tuple[str, str, str]] = []
         self._version = self.meta.get("version") or self._content_hash()
 
     # -- Classifier protocol -------------------------------------------------------------
@@ -214,6 +217,8 @@ class TrainedClassifier:
         (folder / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         if self.evidence is not None:
             _save_evidence(folder / EVIDENCE_FILE, self.evidence, self.head.classes)
+        if self.suspects:
+            _save_suspects(folder / SUSPECTS_FILE, self.suspects)
         return folder
 
     @classmethod
@@ -261,6 +266,15 @@ def _save_evidence(file: Path, evidence: Outcomes, classes: list[str]) -> None:
         safe=np.asarray(evidence.safe, dtype=bool),
         routine=evidence.in_scope,
     )
+
+
+def _save_suspects(file: Path, suspects: list[tuple[str, str, str]]) -> None:
+    import csv
+
+    with file.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "intent", "predicted"])
+        writer.writerows(suspects)
 
 
 def _load_evidence(file: Path, classes: list[str]) -> Outcomes | None:

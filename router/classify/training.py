@@ -13,17 +13,19 @@ import tempfile
 import time
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from router.classify.base import OOS
-from router.classify.confidence import fit_confidence
+from router.classify.confidence import ConfidenceModel, fit_confidence
 from router.classify.dataio import check_classes
 from router.classify.embedder import get_encoder, spec_of, split_spec
 from router.classify.finetune import FinetuneOptions, finetune_encoder, torch_threads
 from router.classify.head import FEATURE_NAMES, fit_head, run_head
+from router.classify.label_noise import suspect_labels
 from router.classify.negatives import GENERIC_NEGATIVES, filter_negatives
 from router.classify.operating import CONFIDENCE, DEFAULT_OOS_SHARE, Outcomes, choose
 from router.classify.trained import (
@@ -46,6 +48,57 @@ def stratified_folds(labels: np.ndarray, n_folds: int, seed: int) -> list[np.nda
         fold_of[idx] = (np.arange(len(idx)) + offset) % n_folds
         offset += len(idx)
     return [np.flatnonzero(fold_of == k) for k in range(n_folds)]
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    """What the fold heads said about the rows they did not train on (one row per row)."""
+
+    features: np.ndarray  # (n, len(FEATURE_NAMES)) the stacker's inputs
+    sim_any: np.ndarray  # cosine to the nearest in-scope training row (the novelty gate's)
+    pred: np.ndarray  # predicted intent (object; None where a fold was too small to train)
+    routine: np.ndarray  # the row's label is an in-scope intent
+    safe: np.ndarray  # routine and predicted right
+
+    @property
+    def scored(self) -> np.ndarray:
+        return np.asarray([p is not None for p in self.pred], dtype=bool)
+
+    def outcomes(self, confidence: ConfidenceModel, exclude: np.ndarray | None = None) -> Outcomes:
+        """The evidence thresholds are chosen on: scored rows with the stacker's confidence,
+        less the ``exclude``d ones (suspect labels)."""
+        ok = self.scored if exclude is None else self.scored & ~exclude
+        conf = confidence.score(self.features, self.sim_any)
+        return Outcomes(conf[ok], self.pred[ok], self.safe[ok], self.routine[ok])
+
+
+def out_of_fold(
+    x: np.ndarray,
+    labels: np.ndarray,
+    texts: np.ndarray,
+    *,
+    n_folds: int,
+    seed: int = 0,
+    c: float = 10.0,
+    progress: Progress | None = None,
+) -> OutOfFold:
+    """Fit one head per fold on the other folds and score the held-out rows with it."""
+    report = progress or (lambda stage, frac: None)
+    features = np.zeros((len(x), len(FEATURE_NAMES)), dtype=np.float32)
+    sim_any = np.zeros(len(x), dtype=np.float32)
+    pred = np.empty(len(x), dtype=object)
+    for k, test_idx in enumerate(stratified_folds(labels, n_folds, seed)):
+        report("cross-validating", k / (n_folds + 1))
+        train_idx = np.setdiff1d(np.arange(len(x)), test_idx)
+        if len(set(labels[train_idx]) - {OOS}) < 2 or len(test_idx) == 0:
+            continue
+        head = fit_head(x[train_idx], labels[train_idx], texts=texts[train_idx].tolist(), c=c)
+        out = run_head(head, x[test_idx], texts[test_idx].tolist())
+        features[test_idx] = out.features
+        sim_any[test_idx] = out.sim_any
+        pred[test_idx] = np.asarray(head.classes, dtype=object)[out.pred]
+    routine = labels != OOS
+    return OutOfFold(features, sim_any, pred, routine, routine & (pred == labels))
 
 
 def fit_classifier(
@@ -120,31 +173,19 @@ def fit_classifier(
     text_arr = np.asarray(texts, dtype=object)
 
     n_folds = max(2, min(folds, len(x)))
-    conf_features = np.zeros((len(x), len(FEATURE_NAMES)), dtype=np.float32)
-    sim_any = np.zeros(len(x), dtype=np.float32)
-    oof_pred = np.empty(len(x), dtype=object)
-    for k, test_idx in enumerate(stratified_folds(labels, n_folds, seed)):
-        report("cross-validating", k / (n_folds + 1))
-        train_idx = np.setdiff1d(np.arange(len(x)), test_idx)
-        if len(set(labels[train_idx]) - {OOS}) < 2 or len(test_idx) == 0:
-            continue
-        head = fit_head(x[train_idx], labels[train_idx], texts=text_arr[train_idx].tolist(), c=c)
-        out = run_head(head, x[test_idx], text_arr[test_idx].tolist())
-        conf_features[test_idx] = out.features
-        sim_any[test_idx] = out.sim_any
-        oof_pred[test_idx] = np.asarray(head.classes, dtype=object)[out.pred]
-    safe = routine & (oof_pred == labels)
-    confidence = fit_confidence(conf_features, safe, sim_any, routine)
-    oof_conf = confidence.score(conf_features, sim_any)
-    scored = np.asarray([p is not None for p in oof_pred])  # folds too small to train skip
-    outcomes = Outcomes(oof_conf[scored], oof_pred[scored], safe[scored], routine[scored])
+    oof = out_of_fold(x, labels, text_arr, n_folds=n_folds, seed=seed, c=c, progress=report)
+    confidence = fit_confidence(oof.features, oof.safe, oof.sim_any, routine)
+    suspect = suspect_labels(
+        x, labels, oof.pred, confidence.score(oof.features, oof.sim_any)
+    )
+    outcomes = oof.outcomes(confidence, exclude=suspect)
     share = DEFAULT_OOS_SHARE if oos_share is None else oos_share
     point = choose(outcomes, target_unsafe, share)
 
     report("fitting final model", n_folds / (n_folds + 1))
     head = fit_head(x, labels, texts=texts, c=c)
     report("fitting final model", 1.0)
-    oof_acc = float(safe[routine].mean()) if routine.any() else 0.0
+    oof_acc = float(oof.safe[routine].mean()) if routine.any() else 0.0
     meta: dict[str, Any] = {
         "method": METHOD_FINETUNED if finetune else METHOD,
         "trained_rows": len(rows),
@@ -157,6 +198,7 @@ def fit_classifier(
         "bound_confidence": CONFIDENCE,
         "operating_point": point.estimate.to_json() if point.estimate else {},
         "cv_intent_accuracy": round(oof_acc, 4),
+        "suspect_labels": int(suspect.sum()),
         "seconds_train": round(time.perf_counter() - started, 2),
         "finetuned": finetune,
         "oos_parts": head.oos_parts,
@@ -172,6 +214,10 @@ def fit_classifier(
         meta=meta,
         evidence=outcomes,
     )
+    n_rows = len(rows)  # the user's rows come first; built-in negatives are never listed
+    clf.suspects = [
+        (texts[i], str(labels[i]), str(oof.pred[i])) for i in np.flatnonzero(suspect[:n_rows])
+    ]
     if scratch is not None:
         # a fine-tuned encoder in a scratch folder lives as long as the classifier object
         # (``save`` copies it into the artifact)
