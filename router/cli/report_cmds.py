@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from router.cli.output import console, emit_json, err_console, fail
+
+if TYPE_CHECKING:
+    from router.reports.window import Window
 
 BY_HELP = "Add a table sliced by intent, channel, route, day, week, policy or classifier."
 
@@ -23,6 +26,9 @@ def report(
         "--csv", help="Print CSV, one row per slice (per intent without --by).")] = False,
     database_url: Annotated[str | None, typer.Option(
         help="Override DESKROUTE_DATABASE_URL.")] = None,
+    promotion: Annotated[bool, typer.Option(
+        "--promotion", help="Per intent: what agents did with the drafts (shadow and assist "
+        "mode) and whether the policy's evidence rule says promote to auto.")] = False,
 ) -> None:
     """Deflection, verified resolution, escalations, latency and true cost, from the store.
 
@@ -41,6 +47,8 @@ def report(
 
     if json_out and csv_out:
         fail("choose one of --json and --csv")
+    if promotion and (csv_out or by):
+        fail("--promotion has its own table: use it without --by and --csv")
     if by is not None and by not in SLICES:
         fail(f"--by: expected one of {', '.join(SLICES)}, got {by!r}")
     try:
@@ -49,6 +57,8 @@ def report(
         fail(str(exc))
     url = database_url or StoreSettings().database_url
     ensure_ready(url)  # an unmigrated or unreachable store is one clear line
+    if promotion:
+        return _promotion(url, window, json_out)
     try:
         with unit_of_work(url) as session:
             data = build_report(session, window, by=by)
@@ -64,3 +74,36 @@ def report(
         console.print(table)
     for warning in data["warnings"]:
         err_console.print(f"[yellow]warning:[/] {warning}")
+
+
+def _promotion(url: str, window: Window, json_out: bool) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from router.cli.policy_cmds import require_valid_policy
+    from router.cli.promotion_view import promotion_hints, promotion_table
+    from router.rollout.evidence import promotion_report
+    from router.rollout.judging import judge_pending, lazy_embed
+    from router.settings import ModelSettings
+    from router.store.db import unit_of_work
+
+    models = ModelSettings()
+    policy = require_valid_policy(models.policy)
+    try:
+        with unit_of_work(url) as session:
+            # agent replies whose feedback task has not run (or failed) are judged now
+            judged = judge_pending(session, lazy_embed(models.embedding_model))
+        with unit_of_work(url) as session:
+            data = promotion_report(session, policy, window)
+    except SQLAlchemyError as exc:
+        fail(f"cannot read the store ({exc.__class__.__name__}); run `deskroute db upgrade`")
+    data["judged_now"] = judged
+    if json_out:
+        emit_json(data)
+        return
+    if not data["intents"]:
+        console.print("No drafts yet: in shadow or assist mode, agents' replies to tickets "
+                      "deskroute drafted are compared with the drafts and counted here.")
+        return
+    console.print(promotion_table(data))
+    for cmd in promotion_hints(data):
+        console.print(f"next: {cmd}", highlight=False)

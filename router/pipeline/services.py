@@ -42,11 +42,12 @@ class Services:
 
         return load_classifier(self.models.classifier)
 
-    @cached_property
+    @property
     def policy(self) -> Policy:
-        from policies.loader import load_policy
+        """The policy file as it is now (a promotion applies without restarting workers)."""
+        from policies.loader import current_policy
 
-        return load_policy(self.models.policy)
+        return current_policy(self.models.policy)
 
     @cached_property
     def encoder(self) -> Any:

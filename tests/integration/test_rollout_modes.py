@@ -8,6 +8,7 @@ is stored with the decision.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -202,3 +203,24 @@ def _feedback(url: str) -> list:
         rows = list(s.scalars(select(m.DraftFeedback).order_by(m.DraftFeedback.id)))
         s.expunge_all()
         return rows
+
+
+def test_a_promotion_applies_to_the_next_decision_without_a_restart(
+        pg_url: str, callback: RecordingServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from router.cli.main import app as cli
+
+    _setup(monkeypatch, pg_url, callback, tmp_path, "assist")
+    policy = tmp_path / "policy-assist.yaml"
+    (before,) = _run(pg_url, {"id": "pr-1", "body": ROUTINE})
+    assert before["state"] == "assisted" and before["decision"]["mode"] == "assist"
+    done = CliRunner().invoke(cli, ["policy", "promote", "payment_methods", "--to", "auto",
+                                    "--policy", str(policy), "--json"])
+    assert done.exit_code == 0, done.output
+    (after,) = _run(pg_url, {"id": "pr-2", "body": ROUTINE})  # same worker services
+    assert after["decision"]["mode"] == "auto" and after["state"] == "delivered"
+    assert before["decision"]["policy"]["hash"] != after["decision"]["policy"]["hash"]
+    assert after["decision"]["policy"]["hash"] == json.loads(done.stdout)["new_hash"]
+    assert [b["type"] for b in callback.json_bodies()] == ["ticket.draft", "ticket.reply"]
