@@ -6,10 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from router.settings import StoreSettings
+
+_SQLITE_BEGIN = "deskroute_sqlite_begin"  # execution option: "IMMEDIATE" takes the write lock
 
 
 def normalise_url(url: str) -> str:
@@ -36,6 +38,16 @@ def make_engine(url: str, settings: StoreSettings | None = None) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # pysqlite's own transaction handling begins only before INSERT/UPDATE/DELETE, so
+            # a SAVEPOINT issued first (repo.insert_ticket) ran outside any transaction and its
+            # RELEASE committed: a ticket could be stored without its outbox row. SQLAlchemy's
+            # documented fix: turn pysqlite's handling off and emit BEGIN ourselves.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):  # type: ignore[no-untyped-def]
+            mode = conn.get_execution_options().get(_SQLITE_BEGIN, "")
+            conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
         return engine
     connect_args: dict[str, object] = {"connect_timeout": s.db_connect_timeout}
@@ -73,14 +85,11 @@ def unit_of_work(url: str | None = None) -> Iterator[Session]:
 
 
 def begin_write(session: Session) -> None:
-    """Open the session's transaction now, as a writer, on SQLite (elsewhere: nothing to do).
+    """Take SQLite's write lock when the session's transaction begins (elsewhere: nothing).
 
-    pysqlite begins a transaction only before an INSERT/UPDATE/DELETE. A SAVEPOINT issued
-    first (``begin_nested``, as ``repo.insert_ticket`` does) opens one of its own, and
-    releasing it COMMITS: that row would survive a crash or a rollback before the caller's
-    commit (measured: the first ticket of a batch stayed without its outbox row). IMMEDIATE
-    also takes the write lock up front, so a later write cannot fail on a read snapshot
-    another writer made stale.
+    Every SQLite transaction is a real one (see ``make_engine``); IMMEDIATE also takes the
+    write lock up front, so a later write cannot fail on a read snapshot another writer made
+    stale. Call it before the session's first statement.
     """
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("BEGIN IMMEDIATE"))
+        session.connection(execution_options={_SQLITE_BEGIN: "IMMEDIATE"})
