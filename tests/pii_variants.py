@@ -380,11 +380,11 @@ KIND_STRATEGIES = {
 }
 
 
-def formatted_tickets(kinds: tuple[str, ...] = tuple(KIND_STRATEGIES),
+def formatted_tickets(kinds: tuple[str, ...] = tuple(KIND_STRATEGIES), min_cases: int = 1,
                       max_cases: int = 3) -> st.SearchStrategy[tuple[list[Case], str]]:
-    """A ticket of one to ``max_cases`` sentences, each holding a value of a promised kind
-    (each kind at most once: a ticket has one requester), joined as prose."""
-    return st.lists(st.one_of([KIND_STRATEGIES[k] for k in kinds]), min_size=1,
+    """A ticket of ``min_cases`` to ``max_cases`` sentences, each holding a value of a promised
+    kind (each kind at most once: a ticket has one requester), joined as prose."""
+    return st.lists(st.one_of([KIND_STRATEGIES[k] for k in kinds]), min_size=min_cases,
                     max_size=max_cases, unique_by=(lambda c: c.kind, lambda c: c.value)).map(
         lambda cases: (cases, _prose(c.sentence for c in cases)))
 

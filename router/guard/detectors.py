@@ -56,7 +56,8 @@ _REFERENCE_BEFORE_RE = re.compile(
     r"\b(?:order|orders|purchase|invoice|tracking|shipment|parcel|package|reference|ref|booking"
     r"|confirmation|ticket|case|transaction|receipt|sku|serial|item|return|rma|reservation"
     r"|voucher|coupon|gift card|customer|member(?:ship)?|loyalty)"
-    r"(?:[\s:#{(]+|\b(?:with|the|number|no|num|nr|id|code|is|was|of)\b\.?)*$",
+    r"(?:[\s:#{(,]+|\b(?:with|the|number|no|num|nr|id|code|is|was|of|labell?ed|marked|called"
+    r"|named|reading)\b\.?)*$",
     re.IGNORECASE,
 )
 
