@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import hypothesis
 import pytest
 
-from router.pipeline.answering import Answer, answer_hosted
+from router.answering.result import AnswerResult
 from router.pipeline.services import Services
 from router.settings import LLMSettings
 from tests.helpers_http import CapturingProxy
@@ -27,14 +27,14 @@ from tests.pii_variants import KIND_STRATEGIES, Case, formatted_tickets, leaked,
 
 pytestmark = pytest.mark.integration
 
-# NAME needs the ticket's requester on the hosted leg; answer_hosted does not take it yet
-# (see /work/notes/pii-api.md): names are checked at the redaction boundary meanwhile.
+# NAME needs the ticket's requester on the hosted leg, which HostedAnswerer.answer does not
+# take yet: names are checked at the redaction boundary meanwhile.
 HOSTED_KINDS = tuple(k for k in KIND_STRATEGIES if k != "NAME")
 
 
-def _hosted(services: Services, text: str) -> Answer:
+def _hosted(services: Services, text: str) -> AnswerResult:
     """The pipeline's hosted leg, as the worker calls it."""
-    return answer_hosted(services, text, None)
+    return services.hosted_answerer().answer(text, None)
 
 
 @pytest.fixture(scope="module")
