@@ -149,6 +149,12 @@ class Connector(ABC):
 
     name: ClassVar[str] = "base"
     settings_class: ClassVar[type[BaseSettings] | None] = None
+    #: True when delivering the same reply twice cannot reach the customer twice: every
+    #: call for a ticket and kind carries the same id and the receiver drops a repeat (the
+    #: generic hook's ``webhook-id``, e-mail's ``Message-ID``). A delivery cut off by a crash
+    #: mid-call is then re-sent; otherwise it is left ``failed`` for an operator to check,
+    #: never sent blindly a second time.
+    idempotent_delivery: ClassVar[bool] = False
 
     @abstractmethod
     def verify(self, headers: Mapping[str, str], body: bytes) -> str | None:

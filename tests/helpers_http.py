@@ -26,6 +26,7 @@ class RecordingServer:
         self.requests: list[dict[str, Any]] = []
         self.status = status
         self.headers: dict[str, str] = {}  # extra response headers (e.g. Retry-After)
+        self.on_request: Any = None  # called with each request once recorded (a fault hook)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -35,6 +36,8 @@ class RecordingServer:
                 outer.requests.append(
                     {"path": self.path, "headers": dict(self.headers), "body": body}
                 )
+                if outer.on_request is not None:
+                    outer.on_request(outer.requests[-1])
                 self.send_response(outer.status)
                 self.send_header("content-type", "application/json")
                 for name, value in outer.headers.items():

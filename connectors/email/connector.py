@@ -52,6 +52,7 @@ def _equal(given: str, expected: str) -> bool:
 class EmailConnector(Connector):
     name = "email"
     settings_class = EmailSettings
+    idempotent_delivery = True  # the same Message-ID on every attempt (connectors/email/ids.py)
     # a malformed Postmark payload's 422 names Postmark's field
     payload_fields = {"body": "TextBody", "subject": "Subject", "requester": "From",
                       "external_id": "Message-ID"}

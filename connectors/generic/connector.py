@@ -68,6 +68,7 @@ class GenericTicket(BaseModel):
 class GenericConnector(Connector):
     name = "generic"
     settings_class = GenericSettings
+    idempotent_delivery = True  # webhook-id msg_<ticket>_<event> is the same on every attempt
     # what the intake's 422 calls a ticket field: the name in this payload
     payload_fields = {"external_id": "id"}
 

@@ -96,6 +96,9 @@ def retry(
                 kind = reopen_failed_delivery(session, ticket)
             except ValueError as exc:
                 fail(str(exc))
+        with unit_of_work(database_url) as session:  # the attempt is recorded before the call
+            ticket = repo.get_ticket(session, ticket_id, lock=True)
+            assert ticket is not None
             queued = deliver_now(session, services, ticket)
             failed = (ticket.meta or {}).get("delivery_failed") or {}
             results.append({"id": ticket_id, "kind": kind, "state": ticket.state,

@@ -14,6 +14,7 @@ from router.answering.human import HumanNote
 from router.backends.base import BackendError
 from router.conversation import context_for, record_not_helped
 from router.domain import TERMINAL_STATES, Mode, OutgoingReply, Route, TicketState
+from router.pipeline.delivery import InDoubt, send_recorded
 from router.pipeline.routing import route_text
 from router.pipeline.services import Services
 from router.rollout.assist import DONE_STATE, mode_in_force, suggestion
@@ -141,15 +142,19 @@ def _deliver(session: Session, services: Services, ticket: m.Ticket,
     out = OutgoingReply(ticket_id=ticket.id, external_id=ticket.external_id, text=text,
                         kind=kind, reason=ticket.reason or "", thread_id=ticket.thread_id,
                         metadata=dict(ticket.meta or {}), details=details)
-    result = (connector.escalate(out) if escalation else
-              connector.suggest(out) if kind == "draft" else connector.reply(out))
-    repo.add_delivery(session, ticket.id, kind=kind, connector=connector.name, ok=result.ok,
-                      status_code=result.status_code, error=result.error)
+    since = int((ticket.meta or {}).get("delivery_retry_from", 0))
+    result = send_recorded(session, ticket.id, connector, kind, since=since, call=lambda: (
+        connector.escalate(out) if escalation else
+        connector.suggest(out) if kind == "draft" else connector.reply(out)))
+    attempts = len(repo.delivery_attempts(session, ticket.id, kind=kind, after_id=since))
+    if isinstance(result, InDoubt):
+        ticket.meta = {**(ticket.meta or {}), "delivery_failed": {
+            "kind": kind, "attempts": attempts, "error": result.error, "status_code": None}}
+        repo.set_state(session, ticket, TicketState.FAILED)
+        return None
     if result.ok:
         repo.set_state(session, ticket, DONE_STATE[kind])
         return None
-    since = int((ticket.meta or {}).get("delivery_retry_from", 0))
-    attempts = len(repo.delivery_attempts(session, ticket.id, kind=kind, after_id=since))
     if result.retryable and attempts < max_attempts:
         delay = result.retry_after if result.retry_after is not None else backoff_delay(
             attempts, services.delivery.delivery_backoff_seconds,
@@ -166,11 +171,15 @@ def _deliver(session: Session, services: Services, ticket: m.Ticket,
     return _escalate(session, ticket, f"reply delivery failed: {result.error}")
 
 
+REOPEN_SAFETY_SECONDS = 120.0
+
+
 def reopen_failed_delivery(session: Session, ticket: m.Ticket) -> str:
     """Put a ``failed`` delivery back where it was, with a fresh attempt count.
 
-    Returns the kind that failed (``reply`` or ``escalation``). The caller then runs
-    :func:`deliver_now` (the operator's ``deskroute deliveries retry``).
+    Returns the kind that failed (``reply`` or ``escalation``). The caller commits, then runs
+    :func:`deliver_now` in a new transaction (the operator's ``deskroute deliveries retry``):
+    the attempt is recorded before the call in a transaction of its own.
     """
     if ticket.state != TicketState.FAILED.value:
         raise ValueError(f"ticket {ticket.id} is {ticket.state}, not failed")
@@ -182,6 +191,9 @@ def reopen_failed_delivery(session: Session, ticket: m.Ticket) -> str:
     ticket.meta = meta
     repo.set_state(session, ticket, TicketState.DECIDED if kind == "escalation"
                    else TicketState.DRAFTED)
+    # a safety net, due after the operator's own attempt: should the command die before its
+    # attempt, the workers deliver it (after a finished attempt it finds nothing to do)
+    outbox.add_outbox(session, "deliver", ticket.id, delay=REOPEN_SAFETY_SECONDS)
     return str(kind)
 
 

@@ -14,6 +14,13 @@ from router.settings import StoreSettings
 _SQLITE_BEGIN = "deskroute_sqlite_begin"  # execution option: "IMMEDIATE" takes the write lock
 
 
+_READS = ("SELECT", "PRAGMA", "EXPLAIN", "WITH", "BEGIN", "COMMIT", "ROLLBACK", "RELEASE")
+
+
+def _is_write(statement: str) -> bool:
+    return not statement.lstrip().upper().startswith(_READS)
+
+
 def normalise_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
     if url.startswith("postgres://"):
@@ -46,8 +53,18 @@ def make_engine(url: str, settings: StoreSettings | None = None) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):  # type: ignore[no-untyped-def]
-            mode = conn.get_execution_options().get(_SQLITE_BEGIN, "")
-            conn.exec_driver_sql(f"BEGIN {mode}".strip())
+            if conn.get_execution_options().get(_SQLITE_BEGIN) == "IMMEDIATE":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _write_begins(conn, cursor, statement, *_):  # type: ignore[no-untyped-def]
+            # Otherwise the transaction begins at the first write (a SAVEPOINT included), as
+            # BEGIN IMMEDIATE: reads before it hold no snapshot. A worker reads a ticket, waits
+            # seconds for a model, then writes; had its reads begun a (deferred) transaction,
+            # any commit by another thread meanwhile made that write fail at once ("database
+            # is locked": a stale snapshot cannot be upgraded to a writer).
+            if not cursor.connection.in_transaction and _is_write(statement):
+                cursor.connection.execute("BEGIN IMMEDIATE")
 
         return engine
     connect_args: dict[str, object] = {"connect_timeout": s.db_connect_timeout}
@@ -87,9 +104,29 @@ def unit_of_work(url: str | None = None) -> Iterator[Session]:
 def begin_write(session: Session) -> None:
     """Take SQLite's write lock when the session's transaction begins (elsewhere: nothing).
 
-    Every SQLite transaction is a real one (see ``make_engine``); IMMEDIATE also takes the
-    write lock up front, so a later write cannot fail on a read snapshot another writer made
-    stale. Call it before the session's first statement.
+    Every SQLite transaction is a real one (see ``make_engine``), begun at the first write;
+    this begins it, as IMMEDIATE, before the first read instead, so what the session reads
+    and writes is one consistent snapshot. Call it before the session's first statement.
     """
     if session.get_bind().dialect.name == "sqlite":
         session.connection(execution_options={_SQLITE_BEGIN: "IMMEDIATE"})
+
+
+@contextmanager
+def side_transaction(session: Session) -> Iterator[Session]:
+    """A second session on ``session``'s engine that commits on leaving, whatever the first
+    one later does: for the one record that must outlive a rollback or a crash — a delivery
+    attempt, written before a call to a vendor that cannot be taken back.
+
+    On SQLite, use it before the main session writes anything (a second writer waits for
+    the first one's transaction).
+    """
+    side = Session(bind=session.get_bind(), expire_on_commit=False)
+    try:
+        yield side
+        side.commit()
+    except BaseException:
+        side.rollback()
+        raise
+    finally:
+        side.close()

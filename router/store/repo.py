@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from router.domain import (
     Verdict,
 )
 from router.store import models as m
+from router.store.models import utcnow
 from router.store.outbox import add_outbox
 
 
@@ -176,13 +177,43 @@ def add_delivery(
     status_code: int | None = None,
     error: str | None = None,
 ) -> m.DeliveryAttempt:
+    """A finished delivery attempt (see :func:`begin_delivery` for one about to be made)."""
     row = m.DeliveryAttempt(
         ticket_id=ticket_id, kind=kind, connector=connector, ok=ok,
-        status_code=status_code, error=error,
+        status_code=status_code, error=error, finished_at=utcnow(),
     )
     session.add(row)
     session.flush()
     return row
+
+
+def begin_delivery(session: Session, ticket_id: int, *, kind: str,
+                   connector: str) -> m.DeliveryAttempt:
+    """An attempt about to be made: stored (and committed by the caller) before the call, so
+    a crash during the call leaves it unfinished instead of unknown."""
+    row = m.DeliveryAttempt(ticket_id=ticket_id, kind=kind, connector=connector, ok=False,
+                            error="in progress")
+    session.add(row)
+    session.flush()
+    return row
+
+
+def finish_delivery(session: Session, attempt_id: int, *, ok: bool,
+                    status_code: int | None = None, error: str | None = None) -> None:
+    session.execute(update(m.DeliveryAttempt).where(m.DeliveryAttempt.id == attempt_id)
+                    .values(ok=ok, status_code=status_code, error=error, finished_at=utcnow())
+                    .execution_options(synchronize_session=False))
+
+
+def unfinished_delivery(session: Session, ticket_id: int, *, kind: str,
+                        after_id: int = 0) -> m.DeliveryAttempt | None:
+    """An attempt that was started and never finished: its worker died during the call, so
+    the vendor may or may not have the message."""
+    return session.scalar(
+        select(m.DeliveryAttempt).where(
+            m.DeliveryAttempt.ticket_id == ticket_id, m.DeliveryAttempt.kind == kind,
+            m.DeliveryAttempt.id > after_id, m.DeliveryAttempt.finished_at.is_(None))
+        .order_by(m.DeliveryAttempt.id.desc()).limit(1))
 
 
 def delivery_attempts(

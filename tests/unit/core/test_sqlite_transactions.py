@@ -64,3 +64,19 @@ def test_begin_write_takes_the_write_lock_up_front(url: str) -> None:
     holder.commit()
     holder.close()
     assert _count(url) == 1
+
+
+def test_reads_hold_no_snapshot_so_a_later_write_waits_instead_of_failing(url: str) -> None:
+    """A worker reads a ticket, waits seconds for a model, then writes its draft; meanwhile
+    the embedded worker's other lane commits. With the reads inside a deferred transaction,
+    the write failed at once ("database is locked": a stale snapshot cannot become a writer)."""
+    worker = session_factory(url)()
+    assert _count(url) == 0
+    worker.execute(text("select count(*) from kb_entries")).scalar_one()  # the step's reads
+    with session_factory(url)() as other:  # the other lane writes and commits meanwhile
+        _insert(other, "other")
+        other.commit()
+    _insert(worker, "mine")  # the step's write
+    worker.commit()
+    worker.close()
+    assert _count(url) == 2
