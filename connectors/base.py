@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from pydantic_settings import BaseSettings
 
-from router.domain import InboundTicket, OutgoingReply
+from router.domain import InboundTicket, OutcomeKind, OutgoingReply
 
 
 class SignatureError(Exception):
@@ -100,6 +100,23 @@ class AgentReply:
 
 
 @dataclass(frozen=True)
+class ChannelOutcome:
+    """What the channel reports happened to a conversation after deskroute answered: the
+    helpdesk marked it solved, it was reopened, the customer rated it (``kind`` is a
+    ``router.domain.OutcomeKind`` value, ``value`` a CSAT score on ``CSAT_SCALE``).
+
+    Recorded on the conversation's newest ticket; ``event_id`` (the vendor's event id) makes a
+    redelivered event count once.
+    """
+
+    thread_id: str
+    outcome: OutcomeKind
+    event_id: str
+    value: float | None = None
+    kind: ClassVar[str] = "outcome"
+
+
+@dataclass(frozen=True)
 class Handshake:
     """An authentic set-up request the sender expects answered with ``answer`` (Slack's
     ``url_verification`` challenge): answered 200 with that JSON, nothing stored."""
@@ -108,7 +125,7 @@ class Handshake:
     kind: ClassVar[str] = "handshake"
 
 
-Inbound = NewTicket | FollowUp | Ignored | Handshake | AgentReply
+Inbound = NewTicket | FollowUp | Ignored | Handshake | AgentReply | ChannelOutcome
 
 
 # --- what an outbound call did --------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any
 
 from connectors.base import (
     AgentReply,
+    ChannelOutcome,
     DeliveryResult,
     EscalationTarget,
     FollowUp,
@@ -42,13 +43,16 @@ from connectors.zendesk import signature
 from connectors.zendesk.client import ZendeskClient
 from connectors.zendesk.schemas import (
     COMMENT_ADDED,
+    STATUS_CHANGED,
     TICKET_CREATED,
     ApiComment,
     EventWebhook,
     TriggerWebhook,
 )
 from connectors.zendesk.settings import ZendeskSettings
-from router.domain import InboundTicket, OutgoingReply
+from router.domain import InboundTicket, OutcomeKind, OutgoingReply
+
+_DONE = frozenset({"solved", "closed"})
 
 
 class ZendeskConnector(VendorConnector[ZendeskSettings, ZendeskClient]):
@@ -89,6 +93,8 @@ class ZendeskConnector(VendorConnector[ZendeskSettings, ZendeskClient]):
             return NewTicket(self._ticket(
                 external_id=d.id, ticket_id=d.id, body=text, subject=d.subject,
                 requester=d.requester_id, zendesk_event_id=ev.id))
+        if ev.type == STATUS_CHANGED:
+            return self._status_changed(ev)
         if ev.type != COMMENT_ADDED:
             return Ignored(f"event type {ev.type} is not read", ev.type)
         comment = ev.event.comment
@@ -107,6 +113,19 @@ class ZendeskConnector(VendorConnector[ZendeskSettings, ZendeskClient]):
             subject=d.subject, requester=comment.author.id or d.requester_id,
             zendesk_event_id=ev.id, zendesk_comment_id=comment.id)
         return NewTicket(made) if first else FollowUp(made)
+
+    def _status_changed(self, ev: EventWebhook) -> Inbound:
+        """Solved (or closed) is a confirmed resolution; solved/closed back to an open status
+        is a reopening; any other change is not an outcome."""
+        now = (ev.event.current or ev.detail.status or "").lower()
+        before = (ev.event.previous or "").lower()
+        if now in _DONE and before not in _DONE:
+            outcome = OutcomeKind.RESOLVED
+        elif before in _DONE and now and now not in _DONE:
+            outcome = OutcomeKind.REOPENED
+        else:
+            return Ignored(f"status {before or '?'} -> {now or '?'} is not an outcome", ev.type)
+        return ChannelOutcome(thread_id=ev.detail.id, outcome=outcome, event_id=ev.id)
 
     def _trigger(self, trig: TriggerWebhook) -> Inbound:
         tid = trig.ticket_id

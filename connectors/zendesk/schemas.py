@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 _LOOSE = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 TICKET_CREATED = "zen:event-type:ticket.created"
 COMMENT_ADDED = "zen:event-type:ticket.comment_added"
+STATUS_CHANGED = "zen:event-type:ticket.status_changed"
 
 
 class Via(BaseModel):
@@ -47,8 +48,12 @@ class EventComment(BaseModel):
 
 
 class EventBody(BaseModel):
+    """``comment`` in comment_added events; ``current``/``previous`` in *_changed events."""
+
     model_config = _LOOSE
     comment: EventComment | None = None
+    current: str | None = None
+    previous: str | None = None
 
 
 class EventWebhook(BaseModel):

@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 
 from connectors.base import (
     AgentReply,
+    ChannelOutcome,
     Connector,
     Handshake,
     Ignored,
@@ -178,6 +179,8 @@ def accept(state: Any, source: str, connector: Connector, headers: Any,
                 return Accepted(WebhookIgnored(reason=event.reason, event=event.event), False)
             if isinstance(event, AgentReply):
                 return _agent_reply(session, source, event)
+            if isinstance(event, ChannelOutcome):
+                return _channel_outcome(session, source, event)
             inbound = prepare_ticket(event.ticket, getattr(connector, "payload_fields", None))
         except PayloadError as exc:
             raise HTTPException(
@@ -207,6 +210,23 @@ def _agent_reply(session: Any, source: str, event: AgentReply) -> Accepted:
         return Accepted(WebhookIgnored(reason="agent reply on a conversation deskroute has "
                                        "no ticket for", event=event.kind), False)
     ticket, new = found
+    session.commit()
+    return Accepted(WebhookAccepted(ticket_id=ticket.id, duplicate=not new, state=ticket.state,
+                                    kind=event.kind, thread_id=ticket.thread_id), created=new)
+
+
+def _channel_outcome(session: Any, source: str, event: ChannelOutcome) -> Accepted:
+    """The helpdesk reported what became of a conversation (solved, reopened, a rating):
+    recorded on its newest ticket through router.outcomes, once per vendor event id."""
+    from router.outcomes import record_outcome
+
+    ticket = repo.latest_in_thread(session, source, event.thread_id)
+    if ticket is None:
+        return Accepted(WebhookIgnored(reason="outcome on a conversation deskroute has no "
+                                       "ticket for", event=event.kind), False)
+    new = repo.outcome_by_event(session, source, event.event_id) is None
+    record_outcome(session, ticket.id, event.outcome.value, event.value, source=source,
+                   event_id=event.event_id)
     session.commit()
     return Accepted(WebhookAccepted(ticket_id=ticket.id, duplicate=not new, state=ticket.state,
                                     kind=event.kind, thread_id=ticket.thread_id), created=new)

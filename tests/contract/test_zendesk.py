@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from connectors.base import (
     AgentReply,
+    ChannelOutcome,
     FollowUp,
     Ignored,
     NewTicket,
@@ -24,7 +25,7 @@ from connectors.base import (
 from connectors.zendesk import signature
 from connectors.zendesk.connector import ZendeskConnector
 from connectors.zendesk.settings import ZendeskSettings
-from router.domain import OutgoingReply
+from router.domain import OutcomeKind, OutgoingReply
 from router.store import models as m
 from tests.contract.conftest import count
 from tests.contract.fakes.zendesk import AGENT_ID, EMAIL, SECRET, TOKEN, FakeZendesk
@@ -180,7 +181,7 @@ def test_notes_and_deskroutes_own_replies_are_ignored_an_agents_reply_is_read(
     assert isinstance(ev, AgentReply)
     assert (ev.thread_id, ev.text, ev.event_id) == (str(tid), "Checking with the warehouse.",
                                                     f"{tid}:{agent}")
-    other = c.parse({}, FakeZendesk.signed(zd.event("status_changed", tid))[0])
+    other = c.parse({}, FakeZendesk.signed(zd.event("priority_changed", tid))[0])
     assert isinstance(other, Ignored) and "not read" in other.reason
 
 
@@ -290,6 +291,51 @@ def test_webhooks_through_the_api(zd: FakeZendesk, app_for, sqlite_url: str) -> 
     body, headers = FakeZendesk.signed(zd.event("comment_added", other, cid))
     unknown = client.post("/webhooks/zendesk", content=body, headers=headers)
     assert unknown.status_code == 200 and unknown.json()["ignored"] is True
+
+
+@pytest.mark.parametrize(("previous", "current", "outcome"), [
+    ("OPEN", "SOLVED", OutcomeKind.RESOLVED), ("pending", "closed", OutcomeKind.RESOLVED),
+    ("SOLVED", "OPEN", OutcomeKind.REOPENED), ("Closed", "New", OutcomeKind.REOPENED),
+    ("NEW", "OPEN", None), ("OPEN", "PENDING", None), ("SOLVED", "CLOSED", None),
+])
+def test_status_changes_are_outcomes_only_when_resolved_or_reopened(
+        zd: FakeZendesk, previous: str, current: str, outcome: OutcomeKind | None) -> None:
+    tid = zd.open_ticket("Order", "Where is my order?")
+    event = ZendeskConnector(settings_for(zd)).parse({}, FakeZendesk.signed(
+        zd.status_event(tid, previous, current, event_id="ev-1"))[0])
+    if outcome is None:
+        assert isinstance(event, Ignored)
+    else:
+        assert event == ChannelOutcome(thread_id=str(tid), outcome=outcome, event_id="ev-1")
+
+
+def test_solved_and_reopened_through_the_api_are_recorded_once_each(
+        zd: FakeZendesk, app_for, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from router.store.db import unit_of_work
+
+    client = app_for(zendesk=settings_for(zd))
+    tid = zd.open_ticket("Order", "Where is my order?")
+    body, headers = FakeZendesk.signed(zd.event("created", tid))
+    ticket_id = client.post("/webhooks/zendesk", content=body, headers=headers).json()[
+        "ticket_id"]
+    solved = FakeZendesk.signed(zd.status_event(tid, "OPEN", "SOLVED"))
+    for _ in range(3):  # Zendesk redelivers: one outcome
+        res = client.post("/webhooks/zendesk", content=solved[0], headers=solved[1])
+        assert res.status_code == 202 and res.json()["ticket_id"] == ticket_id
+        assert res.json()["kind"] == "outcome"
+    reopened = FakeZendesk.signed(zd.status_event(tid, "SOLVED", "OPEN"))
+    assert client.post("/webhooks/zendesk", content=reopened[0],
+                       headers=reopened[1]).json()["duplicate"] is False
+    with unit_of_work(sqlite_url) as s:
+        kinds = [o.kind for o in s.scalars(select(m.Outcome).order_by(m.Outcome.id))]
+        sources = {o.source for o in s.scalars(select(m.Outcome))}
+    assert kinds == ["resolved", "reopened"] and sources == {"zendesk"}
+    other = zd.open_ticket("Other", "Not seen by deskroute")
+    unknown = FakeZendesk.signed(zd.status_event(other, "OPEN", "SOLVED"))
+    res = client.post("/webhooks/zendesk", content=unknown[0], headers=unknown[1])
+    assert res.status_code == 200 and res.json()["ignored"] is True
 
 
 def test_a_bad_vendor_secret_stops_the_app_at_start_up(monkeypatch: pytest.MonkeyPatch,

@@ -117,6 +117,14 @@ class FakeZendesk(FakeVendor):
                 "time": "2025-01-08T10:12:07.672717030Z",
                 "type": f"zen:event-type:ticket.{kind}", "zendesk_event_version": "2022-11-06"}
 
+    def status_event(self, tid: int, previous: str, current: str,
+                     event_id: str | None = None) -> dict[str, Any]:
+        """``ticket.status_changed`` as Zendesk sends it: the statuses in ``event``."""
+        payload = self.event("status_changed", tid, event_id=event_id)
+        payload["event"] = {"current": current, "previous": previous}
+        payload["detail"]["status"] = current
+        return payload
+
     @staticmethod
     def signed(payload: dict[str, Any], secret: str = SECRET,
                now: float | None = None) -> tuple[bytes, dict[str, str]]:
