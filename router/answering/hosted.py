@@ -24,7 +24,7 @@ from router.answering.prepare import fill, ground
 from router.answering.result import AnswerResult, Clock
 from router.backends.base import Backend
 from router.backends.prompts import build_messages
-from router.guard.pii import Redactor, restore
+from router.guard.pii import Redactor, requester_names, restore
 from router.kb.retrieve import KnowledgeBase
 from router.kb.settings import KBSettings
 
@@ -40,12 +40,14 @@ class HostedAnswerer:
         self.checks = DraftChecks(settings, kb)
 
     def answer(self, text: str, intent: str | None = None, *,
-               query_vec: np.ndarray | None = None) -> AnswerResult:
+               query_vec: np.ndarray | None = None,
+               requester: str | None = None) -> AnswerResult:
+        """``requester``: the ticket's requester field; their name is redacted too."""
         clock = Clock()
         g = ground(text, intent, self.kb, self.settings, k=self.settings.llm_top_k,
                    query_vec=query_vec)
         clock.lap("retrieve_ms")
-        redactor = Redactor()
+        redactor = Redactor(names=requester_names(requester))
         red_ticket = redactor.redact(g.text)
         sent = [redactor.redact(p) for p in fill(g.passages, red_ticket, self.settings)]
         raw = self.backend.generate(build_messages(red_ticket, sent))

@@ -86,7 +86,8 @@ def generate_hosted(session: Session, services: Services, ticket: m.Ticket) -> s
     decision = repo.latest_decision(session, ticket.id)
     text = f"{ticket.subject}\n{ticket.body}".strip()
     try:
-        ans = services.hosted_answerer().answer(text, decision.intent if decision else None)
+        ans = services.hosted_answerer().answer(text, decision.intent if decision else None,
+                                                requester=ticket.requester)
     except BackendError as exc:
         return _escalate(session, ticket, str(exc))
     repo.add_draft(session, ticket.id, ans.draft, ans.verdict)
