@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from connectors.base import AgentReply, Handshake, Ignored, PayloadError
+from connectors.base import AgentReply, ChannelOutcome, Handshake, Ignored, PayloadError
 from connectors.email.connector import EmailConnector
 from connectors.email.imap import Inbox
 from router.intake import prepare_ticket
@@ -78,7 +78,7 @@ def _store_one(session: Session, connector: EmailConnector, uid: int, raw: bytes
                       "agent reply on a conversation deskroute has no ticket for")
             result.ignored.append({"uid": uid, "message_id": _message_id(raw), "reason": reason})
             return found is not None
-        if isinstance(event, Ignored | Handshake):
+        if isinstance(event, Ignored | Handshake | ChannelOutcome):
             reason = event.reason if isinstance(event, Ignored) else "not a message"
             result.ignored.append({"uid": uid, "message_id": _message_id(raw), "reason": reason})
             log.info("mail uid %s ignored: %s", uid, reason)
