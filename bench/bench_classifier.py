@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from embedding_cache import cached_vectors
 
 from router.classify.dataio import read_labelled_csv
-from router.classify.embedder import get_encoder
 from router.classify.operating import DEFAULT_OOS_SHARE
 from router.classify.trained import TrainedClassifier
 from router.evaluate import METRIC_KEYS, evaluate_sets
@@ -61,11 +61,10 @@ def bench_dataset(folder: Path, finetune: bool = False) -> dict[str, dict[str, A
     train = read_labelled_csv(folder / "train.csv", empty_text="skip")
     test = read_labelled_csv(folder / "valid.csv", min_classes=0, empty_text="keep")
     foreign = _foreign(folder, folder.parent)
-    encoder = get_encoder()
     started = time.perf_counter()
-    x_train = encoder.encode([t for t, _ in train])
-    x_test = encoder.encode([t for t, _ in test])
-    x_foreign = encoder.encode([t for t, _ in foreign])
+    x_train = cached_vectors([t for t, _ in train])  # bench/embedding_cache.py: once per machine
+    x_test = cached_vectors([t for t, _ in test])
+    x_foreign = cached_vectors([t for t, _ in foreign])
     encode_s = time.perf_counter() - started
     own_share = round(sum(1 for _, i in test if i == "oos") / len(test), 3)
     shares = sorted({DEFAULT_OOS_SHARE, own_share})

@@ -172,6 +172,8 @@ def train_cmd(
         "target_unsafe": target_unsafe,
         "oos_share": clf.meta.get("oos_share"),
         "cv_intent_accuracy": clf.meta.get("cv_intent_accuracy"),
+        # rows whose label looks wrong, left out of the evidence: DIR/suspect_labels.csv
+        "suspect_labels": clf.meta.get("suspect_labels"),
         "seconds_train": clf.meta.get("seconds_train"),
     }
     if as_json:
