@@ -73,6 +73,9 @@ class DraftOut(BaseModel):
     cost_usd: float
     kb_entry_ids: list[int] = Field(
         default_factory=list, description="Approved answers this draft was built on.")
+    purpose: str = Field(default="answer", description="`answer`, or `compare`: the shadow "
+                         "comparison's hosted draft (never sent, judged against the agent's "
+                         "reply)")
     meta: dict[str, Any] = Field(default_factory=dict)
     created_at: UtcDateTime
 

@@ -39,7 +39,7 @@ def _draft(d: m.DraftRow) -> DraftOut:
                     verifier=d.verifier or {}, prompt_tokens=d.prompt_tokens,
                     completion_tokens=d.completion_tokens, latency_ms=d.latency_ms,
                     cost_usd=d.cost_usd, kb_entry_ids=[int(i) for i in ids or []],
-                    meta=d.meta or {}, created_at=d.created_at)
+                    meta=d.meta or {}, created_at=d.created_at, purpose=d.purpose)
 
 
 def _outcome(o: m.Outcome) -> OutcomeOut:
@@ -58,6 +58,7 @@ def ticket_view(session: Session, ticket_id: int) -> TicketOut:
     d = repo.latest_decision(session, t.id)
     drafts = [_draft(x) for x in tq.drafts_of(session, t.id)]
     accepted = [x for x in drafts if x.accepted]
+    answers = [x for x in drafts if x.purpose == "answer"]  # not the shadow comparison's
     used = accepted[-1].kb_entry_ids if accepted else []
     return TicketOut(
         id=t.id, source=t.source, external_id=t.external_id, channel=t.channel, state=t.state,
@@ -68,7 +69,7 @@ def ticket_view(session: Session, ticket_id: int) -> TicketOut:
             reasons=[str(r) for r in d.reasons], signals=list(d.signals),
             policy={"name": d.policy_name, "hash": d.policy_hash},
             classifier=d.classifier_version, latency_ms=d.latency_ms, mode=d.mode),
-        draft=drafts[-1] if drafts else None, drafts=drafts,
+        draft=answers[-1] if answers else None, drafts=drafts,
         deliveries=[DeliveryOut(kind=x.kind, connector=x.connector, ok=x.ok,
                                 status_code=x.status_code, error=x.error,
                                 created_at=x.created_at)

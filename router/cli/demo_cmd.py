@@ -47,7 +47,11 @@ def demo(
 
     from connectors.signing import signed_headers
     from router.api.app import create_app
+    from router.cli.promotion_view import modes_table
+    from router.pipeline.services import Services
     from router.reports import build_report
+    from router.rollout.evidence import mode_summary
+    from router.settings import ModelSettings
     from router.store import migrate
     from router.store.db import unit_of_work
     from router.worker.runner import drain
@@ -63,6 +67,9 @@ def demo(
     err_console.print(f"store: {url}")  # status and progress go to stderr; data to stdout
     migrate.upgrade(url)
     _seed_kb(url)
+    policy = os.environ.get("DESKROUTE_POLICY") or _demo_policy()
+    err_console.print(f"policy: {policy}")
+    services = Services(models=ModelSettings(policy=str(policy)), database_url=url)
     app = create_app(database_url=url, embedded_worker=False)
     with TestClient(app) as client, Progress(console=err_console) as progress:
         send = progress.add_task("webhooks", total=len(rows))
@@ -74,15 +81,17 @@ def demo(
                 fail(f"webhook refused ticket {row.get('id')}: {resp.status_code} {resp.text}")
             progress.advance(send)
         work = progress.add_task("pipeline tasks", total=len(rows) * 3)
-        drain(url=url, on_task=lambda *_: progress.advance(work))
+        drain(services=services, url=url, on_task=lambda *_: progress.advance(work))
         progress.update(work, completed=progress.tasks[work].total)
     with unit_of_work(url) as session:
         report = build_report(session)
+        modes = mode_summary(session)
     if json_out:
-        emit_json(report)
+        emit_json({**report, "rollout": modes})
     else:
         for table in report_tables(report):
             console.print(table)
+        console.print(modes_table(modes, "Rollout modes (README: Rolling out)"))
 
 
 def _seed_kb(url: str) -> None:
@@ -91,3 +100,21 @@ def _seed_kb(url: str) -> None:
 
     with unit_of_work(url) as session:
         ensure_default_kb(session)
+
+
+#: what the demo's policy changes from the shipped one, so one run shows every mode
+DEMO_MODES = {"password_reset": "auto", "shipping_time": "auto", "refund_status": "shadow"}
+
+
+def _demo_policy() -> Path:
+    """The shipped policy (every intent in ``assist``) with two intents promoted to ``auto``
+    and one put in ``shadow``, written by the same code as ``deskroute policy promote``."""
+    from policies.loader import DEFAULT_POLICY
+    from router.domain import Mode
+    from router.rollout.promote import promote
+
+    path = Path(tempfile.mkdtemp(prefix="deskroute-demo-")) / "demo-policy.yaml"
+    path.write_text(DEFAULT_POLICY.read_text(encoding="utf-8"), encoding="utf-8")
+    for intent, mode in DEMO_MODES.items():
+        promote(path, intent, Mode(mode))
+    return path

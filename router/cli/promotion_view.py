@@ -40,3 +40,15 @@ def promotion_table(data: dict[str, Any]) -> Table:
 
 def promotion_hints(data: dict[str, Any]) -> list[str]:
     return [cmd for r in data["intents"] if (cmd := next_step(r))]
+
+
+def modes_table(rows: list[dict[str, Any]], title: str = "Rollout modes") -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in ("mode", "tickets", "replied to customer", "draft offered to agents",
+                "shadowed (nothing sent)", "escalated", "other"):
+        table.add_column(col, justify="left" if col == "mode" else "right")
+    for r in rows:
+        table.add_row(r["mode"], str(r["tickets"]), str(r["replied"]),
+                      str(r["offered_to_agents"]), str(r["shadowed"]), str(r["escalated"]),
+                      str(r["other"]))
+    return table

@@ -17,6 +17,7 @@ from router.domain import TERMINAL_STATES, Mode, OutgoingReply, Route, TicketSta
 from router.pipeline.delivery import InDoubt, send_recorded
 from router.pipeline.routing import route_text
 from router.pipeline.services import Services
+from router.rollout import compare
 from router.rollout.assist import DONE_STATE, mode_in_force, suggestion
 from router.rollout.judging import feedback_step
 from router.store import models as m
@@ -45,7 +46,7 @@ def decide(session: Session, services: Services, ticket: m.Ticket) -> str | None
 
 
 def _has_draft(ticket: m.Ticket, backend: str) -> bool:
-    return any(d.backend == backend for d in ticket.drafts)
+    return any(d.backend == backend and d.purpose == "answer" for d in ticket.drafts)
 
 
 def generate_local(session: Session, services: Services, ticket: m.Ticket) -> str | None:
@@ -62,6 +63,9 @@ def generate_local(session: Session, services: Services, ticket: m.Ticket) -> st
     repo.add_draft(session, ticket.id, ans.draft, ans.verdict)
     if ans.verdict.accepted:
         repo.set_state(session, ticket, TicketState.DRAFTED)
+        if compare.wanted(services.policy.rollout.shadow_compare, decision, ticket.id,
+                          services.llm_available):
+            outbox.add_outbox(session, "compare", ticket.id)  # on the LLM queue, never waited on
         return "deliver"
     why = "; ".join(ans.verdict.reasons)
     if ans.draft.text:  # a draft was written and refused (else: nothing covered the question)
@@ -211,4 +215,5 @@ def deliver_now(session: Session, services: Services, ticket: m.Ticket) -> str |
 
 
 STEPS = {"decide": decide, "slm": generate_local, "llm": generate_hosted, "deliver": deliver,
-         "feedback": feedback_step}  # feedback: an agent's reply compared with the draft
+         "feedback": feedback_step,  # an agent's reply compared with the draft
+         "compare": compare.compare_step}  # the shadow comparison's hosted draft

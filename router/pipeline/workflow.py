@@ -17,6 +17,7 @@ class Task(StrEnum):
     LLM = "llm"  # a hosted draft, redacted and verified
     DELIVER = "deliver"  # the reply, or the escalation note, through the ticket's connector
     FEEDBACK = "feedback"  # an agent's reply compared with the draft (router/rollout/judging)
+    COMPARE = "compare"  # a hosted draft of a local ticket, never sent (router/rollout/compare)
 
 
 class Lane(StrEnum):
@@ -38,6 +39,7 @@ TASKS: dict[Task, TaskSpec] = {
     Task.SLM: TaskSpec("slm", Lane.MODEL, 4),
     # needs the sentence encoder, which the decide workers hold; never ahead of an answer
     Task.FEEDBACK: TaskSpec("decide", Lane.MODEL, 5),
+    Task.COMPARE: TaskSpec("llm", Lane.MODEL, 6),  # a sample for the promotion report
 }
 QUEUES: tuple[str, ...] = tuple(dict.fromkeys(spec.queue for spec in TASKS.values()))
 PRIORITY: dict[str, int] = {task.value: spec.priority for task, spec in TASKS.items()}

@@ -111,7 +111,8 @@ def ticket_facts(session: Session, window: Window, prices: Mapping[str, Price],
     drafts = (select(
         DR.ticket_id,
         func.sum(case((local, DR.latency_ms), else_=0.0)).label("local_ms"),
-        func.sum(case((hosted, 1), else_=0)).label("llm_calls"),
+        # hosted answers; the shadow comparison's drafts cost (hosted_cost) but answer nothing
+        func.sum(case((and_(hosted, DR.purpose == "answer"), 1), else_=0)).label("llm_calls"),
         func.sum(case((hosted, DR.prompt_tokens), else_=0)).label("llm_prompt_tokens"),
         func.sum(case((hosted, DR.completion_tokens), else_=0)).label("llm_completion_tokens"),
         func.sum(hosted_cost).label("hosted_cost"),

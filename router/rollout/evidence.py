@@ -143,3 +143,24 @@ def next_step(row: dict[str, Any]) -> str | None:
     if row["recommendation"] == "promote_to_auto" and row["mode"] != Mode.AUTO.value:
         return f"deskroute policy promote {row['intent']} --to auto"
     return None
+
+
+def mode_summary(session: Session, window: Window | None = None) -> list[dict[str, Any]]:
+    """Tickets per rollout mode and what happened to them (the demo's table, ``--json``)."""
+    T, D = m.Ticket, m.Decision
+    latest = _latest_decisions()
+    q = (select(D.mode, T.state, func.count()).select_from(T)
+         .join(latest, latest.c.ticket_id == T.id).join(D, D.id == latest.c.decision_id)
+         .group_by(D.mode, T.state))
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for mode, state, n in session.execute(in_window(q, window or Window())):
+        counts[mode][state] = int(n)
+    rows = []
+    for mode in Mode:
+        c = counts.get(mode.value, {})
+        rows.append({"mode": mode.value, "tickets": sum(c.values()),
+                     "replied": c.get("delivered", 0), "offered_to_agents": c.get("assisted", 0),
+                     "shadowed": c.get("shadowed", 0), "escalated": c.get("escalated", 0),
+                     "other": sum(n for s, n in c.items() if s not in
+                                  ("delivered", "assisted", "shadowed", "escalated"))})
+    return rows

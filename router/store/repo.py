@@ -155,7 +155,8 @@ def add_draft(
         completion_tokens=draft.completion_tokens,
         latency_ms=draft.latency_ms,
         cost_usd=draft.cost_usd,
-        accepted=None if verdict is None else verdict.accepted,
+        # a comparison draft is never a candidate for delivery; its verdict stays in verifier
+        accepted=None if verdict is None or purpose != "answer" else verdict.accepted,
         verifier={} if verdict is None else {
             "accepted": verdict.accepted, "score": verdict.score, "reasons": list(verdict.reasons)
         },

@@ -75,3 +75,9 @@ def test_demo_runs_the_pipeline_and_prints_a_report(tmp_path: Path) -> None:
     assert out["tickets"] == 4 and out["finished"] == 4 and out["pending"] == 0
     assert sum(out["by_route"].values()) == 4
     assert 0.0 <= out["deflection_rate"] <= 1.0
+    # the demo policy: password_reset (demo-001) and shipping_time (demo-003) promoted to auto,
+    # the rest in assist, the shipped default for new installs
+    modes = {r["mode"]: r for r in out["rollout"]}
+    assert sum(r["tickets"] for r in modes.values()) == 4
+    assert modes["auto"]["tickets"] >= 1 and modes["assist"]["tickets"] >= 1
+    assert modes["assist"]["replied"] == 0 and modes["shadow"]["replied"] == 0

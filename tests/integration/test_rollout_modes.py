@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from router.api.app import create_app
+from router.domain import TicketState
 from router.pipeline.services import Services, reset_default_services
 from router.worker.runner import drain
 from tests.helpers_http import RecordingServer
@@ -224,3 +225,75 @@ def test_a_promotion_applies_to_the_next_decision_without_a_restart(
     assert before["decision"]["policy"]["hash"] != after["decision"]["policy"]["hash"]
     assert after["decision"]["policy"]["hash"] == json.loads(done.stdout)["new_hash"]
     assert [b["type"] for b in callback.json_bodies()] == ["ticket.draft", "ticket.reply"]
+
+
+def _compare_policy(tmp: Path, rate: str, budget: str = "1.0") -> Path:
+    path = policy_in_mode(tmp, "assist")
+    text = path.read_text().replace("    rate: 0.0 ", f"    rate: {rate} ", 1)
+    path.write_text(text.replace("    budget_usd_per_day: 1.0",
+                                 f"    budget_usd_per_day: {budget}"))
+    return path
+
+
+def test_shadow_comparison_drafts_with_the_hosted_llm_too_and_judges_both(
+        pg_url: str, callback: RecordingServer, tmp_path: Path, llama_server: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from router.rollout.evidence import promotion_report
+    from router.store.db import unit_of_work
+
+    policy = _compare_policy(tmp_path, "1.0")
+    configure(monkeypatch, pg_url, callback.url, tmp_path, DESKROUTE_POLICY=str(policy),
+              DESKROUTE_KB_TEMPLATE_REPHRASE="false", DESKROUTE_LLM_MODEL="openai/smol",
+              DESKROUTE_LLM_API_BASE=llama_server, DESKROUTE_LLM_SEED="7")
+    seed_kb(pg_url)
+    (view,) = _run(pg_url, {"id": "cmp-1", "body": ROUTINE})
+    assert view["state"] == "assisted" and view["decision"]["route"] == "slm"
+    local, hosted = view["drafts"][0], view["drafts"][-1]
+    assert len(view["drafts"]) == 2 and hosted["backend"] == "llm", view["drafts"]
+    assert (local["purpose"], hosted["purpose"]) == ("answer", "compare")
+    assert hosted["accepted"] is None and hosted["completion_tokens"] > 0  # never deliverable
+    assert view["draft"]["id"] == local["id"]
+    (offered,) = callback.json_bodies()
+    assert offered["type"] == "ticket.draft" and offered["text"] == local["text"]
+    with TestClient(create_app(database_url=pg_url, embedded_worker=False)) as client:
+        r = client.post(f"/tickets/{view['id']}/outcomes",
+                        json={"kind": "agent_reply", "text": local["text"]})
+        assert r.status_code == 201, r.text
+    drain(url=pg_url)
+    judged = {(fb.purpose, fb.backend) for fb in _feedback(pg_url)}
+    assert judged == {("answer", local["backend"]), ("compare", "llm")}
+    from policies import parse_policy
+
+    with unit_of_work(pg_url) as s:
+        (row,) = promotion_report(s, parse_policy(policy.read_text()))["intents"]
+    assert row["shadow_compare"]["tickets"] == 1 and row["shadow_compare"]["local_share"] == 1.0
+    assert row["drafts_seen"] == 1 and row["sent_as_is"] == 1
+
+
+def test_no_comparison_when_off_or_the_days_budget_is_spent(
+        pg_url: str, callback: RecordingServer, tmp_path: Path, llama_server: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from router.domain import Draft, InboundTicket, Verdict
+    from router.store import repo
+    from router.store.db import unit_of_work
+
+    with unit_of_work(pg_url) as s:  # $0.02 of comparison drafts already today
+        t, _ = repo.insert_ticket(s, InboundTicket(source="generic", external_id="spent",
+                                                   body="earlier"))
+        repo.add_draft(s, t.id, Draft(backend="llm", model="openai/smol", text="x",
+                                      cost_usd=0.02), Verdict(score=1.0), purpose="compare")
+        repo.set_state(s, t, TicketState.ASSISTED)
+    for rate, budget, ext in (("0.0", "1.0", "off"), ("1.0", "0.01", "budget")):
+        configure(monkeypatch, pg_url, callback.url, tmp_path,
+                  DESKROUTE_POLICY=str(_compare_policy(tmp_path, rate, budget)),
+                  DESKROUTE_KB_TEMPLATE_REPHRASE="false", DESKROUTE_LLM_MODEL="openai/smol",
+                  DESKROUTE_LLM_API_BASE=llama_server)
+        seed_kb(pg_url)
+        (view,) = _run(pg_url, {"id": f"nc-{ext}", "body": ROUTINE})
+        assert view["state"] == "assisted" and len(view["drafts"]) == 1, (ext, view["drafts"])
+    configure(monkeypatch, pg_url, callback.url, tmp_path,  # the same, with budget left
+              DESKROUTE_POLICY=str(_compare_policy(tmp_path, "1.0", "0.05")),
+              DESKROUTE_KB_TEMPLATE_REPHRASE="false", DESKROUTE_LLM_MODEL="openai/smol",
+              DESKROUTE_LLM_API_BASE=llama_server)
+    (view,) = _run(pg_url, {"id": "nc-left", "body": ROUTINE})
+    assert [d["purpose"] for d in view["drafts"]] == ["answer", "compare"]
