@@ -64,7 +64,8 @@ def compare_step(session: Session, services: Services, ticket: m.Ticket) -> None
     decision = repo.latest_decision(session, ticket.id)
     text = f"{ticket.subject}\n{ticket.body}".strip()
     try:
-        ans = services.hosted_answerer().answer(text, decision.intent if decision else None)
+        ans = services.hosted_answerer().answer(text, decision.intent if decision else None,
+                                                requester=ticket.requester)
     except Exception as exc:  # noqa: BLE001 - a sample: it must never touch the ticket's answer
         level = logging.WARNING if isinstance(exc, BackendError) else logging.ERROR
         log.log(level, "shadow comparison draft failed (a sample, not retried): %s: %s",
