@@ -5,7 +5,8 @@ shared token in a custom header (``X-Deskroute-Token`` by default), compared in 
 time, and a small body naming the ticket (``{"ticket_id": "{{ticket.id}}", "event":
 "created" | "replied"}``). The text is read from the API, never from placeholders: the
 ticket's description for a new ticket, the newest conversation for a reply — HTML and quoted
-e-mail history removed. A private note, an agent's reply or deskroute's own is ignored.
+e-mail history removed. A private note or deskroute's own reply is ignored; an agent's public
+reply is an ``AgentReply`` (``<ticket id>:<conversation id>``), compared with deskroute's draft.
 
 Dedupe keys: ``<ticket id>`` for the first message, ``<ticket id>:<conversation id>`` after.
 
@@ -20,13 +21,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.base import (
+    AgentReply,
     DeliveryResult,
     EscalationTarget,
     FollowUp,
     Ignored,
     Inbound,
     NewTicket,
-    UpstreamError,
     conversation_id,
 )
 from connectors.freshdesk.client import OPEN, FreshdeskClient
@@ -66,7 +67,8 @@ class FreshdeskConnector(VendorConnector[FreshdeskSettings, FreshdeskClient]):
         if latest.private:
             return Ignored("private note", hook.event)
         if not latest.incoming:
-            return Ignored(self._agent_reason(latest.user_id), hook.event)
+            return self._agent_reply(tid, latest.id, latest.user_id,
+                                     latest.body or latest.body_text or "", hook.event)
         text = clean_body(latest.body or latest.body_text or "")
         if not text:
             return Ignored("reply has no text to answer", hook.event)
@@ -88,14 +90,19 @@ class FreshdeskConnector(VendorConnector[FreshdeskSettings, FreshdeskClient]):
                              subject=t.subject or "", channel="freshdesk", requester=requester,
                              thread_id=t.id, metadata=meta)
 
-    def _agent_reason(self, user_id: str | None) -> str:
+    def _agent_reply(self, tid: str, conv_id: str, user_id: str | None, body: str,
+                     event: str | None) -> Inbound:
+        """deskroute's own reply (ignored) or an agent's, compared with the draft."""
         try:
             own = self.client.my_agent_id()
-        except (LookupError, UpstreamError):
+        except LookupError:  # no API credentials: deskroute cannot have posted anything
             own = None
         if own and user_id == own:
-            return "reply by deskroute's own API agent"
-        return "reply by an agent"
+            return Ignored("reply by deskroute's own API agent", event)
+        text = clean_body(body)
+        if not text:
+            return Ignored("agent reply has no text", event)
+        return AgentReply(thread_id=tid, text=text, event_id=f"{tid}:{conv_id}")
 
     # --- outbound -------------------------------------------------------------------------------
 

@@ -5,8 +5,11 @@ of the raw body under the webhook secret); the body is the v2 Conversation objec
 ``convo.created`` is a new ticket (the conversation's first customer thread),
 ``convo.customer.reply.created`` a follow-up (its newest customer thread). Threads come from
 the payload's ``_embedded.threads`` or, when absent, from ``GET
-/v2/conversations/{id}/threads``. Agent replies (deskroute's included), notes, conversations
-an agent started and every other event are ignored.
+/v2/conversations/{id}/threads``. ``convo.agent.reply.created`` is an ``AgentReply``
+(``<conversation id>:<thread id>``), compared with deskroute's draft, unless its author is
+``DESKROUTE_HELPSCOUT_USER_ID`` (deskroute's own replies; set it, or they are read as an
+agent's — harmless in shadow and assist, where deskroute writes only notes). Notes,
+conversations an agent started and every other event are ignored.
 
 Dedupe keys: ``<conversation id>`` for the first message, ``<conversation id>:<thread id>``.
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from connectors.base import (
+    AgentReply,
     DeliveryResult,
     EscalationTarget,
     FollowUp,
@@ -41,6 +45,7 @@ from router.domain import InboundTicket, OutgoingReply
 SIGNATURE_HEADER = "X-HelpScout-Signature"
 EVENT_HEADER = "X-HelpScout-Event"
 CREATED, CUSTOMER_REPLY = "convo.created", "convo.customer.reply.created"
+AGENT_REPLY = "convo.agent.reply.created"
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -64,11 +69,13 @@ class HelpScoutConnector(VendorConnector[HelpScoutSettings, HelpScoutClient]):
         event = header(headers, EVENT_HEADER)
         if event is None:
             raise PayloadError(EVENT_HEADER, "missing: which Help Scout event is this?")
-        if event not in (CREATED, CUSTOMER_REPLY):
+        if event not in (CREATED, CUSTOMER_REPLY, AGENT_REPLY):
             return Ignored(f"event {event} is not read", event)
         conv = validated(Conversation, parse_json(body))
         threads = conv.embedded.threads if conv.embedded and conv.embedded.threads else \
             self.read_with(lambda c: c.threads(conv.id))
+        if event == AGENT_REPLY:
+            return self._agent_reply(conv, threads, event)
         customer = sorted((t for t in threads if t.type == "customer"), key=lambda t: t.order)
         if event == CREATED:
             if conv.createdBy.type == "user":
@@ -80,6 +87,19 @@ class HelpScoutConnector(VendorConnector[HelpScoutSettings, HelpScoutClient]):
         if newest is None or newest.type != "customer":
             return Ignored("newest thread is not the customer's", event)
         return self._made(FollowUp, conv, f"{conv.id}:{newest.id}", newest, event)
+
+    def _agent_reply(self, conv: Conversation, threads: list[Thread], event: str) -> Inbound:
+        replies = sorted((t for t in threads if t.type == "message"), key=lambda t: t.order)
+        if not replies:
+            return Ignored("no agent reply thread", event)
+        newest = replies[-1]
+        own = self.settings.user_id
+        if own and newest.createdBy.id and str(newest.createdBy.id) == str(own):
+            return Ignored("reply by deskroute's own user", event)
+        text = clean_body(newest.body or "")
+        if not text:
+            return Ignored("agent reply has no text", event)
+        return AgentReply(thread_id=conv.id, text=text, event_id=f"{conv.id}:{newest.id}")
 
     def _made(self, kind: Callable[[InboundTicket], Inbound], conv: Conversation,
               external_id: str, thread: Thread, event: str) -> Inbound:

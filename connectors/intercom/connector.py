@@ -3,8 +3,10 @@
 Inbound: ``notification_event`` webhooks signed with the app's client secret
 (``X-Hub-Signature: sha1=<hex HMAC-SHA1 of the raw body>``). ``conversation.user.created``
 is a new ticket (the conversation's ``source``), ``conversation.user.replied`` a follow-up
-(its newest comment part by the customer). Admin topics, parts written by teammates or bots
-(deskroute's replies are by ``DESKROUTE_INTERCOM_ADMIN_ID``) and ``ping`` are ignored.
+(its newest comment part by the customer). ``conversation.admin.replied`` by a teammate is an
+``AgentReply`` (``<conversation id>:<part id>``), compared with deskroute's draft; deskroute's
+own replies (by ``DESKROUTE_INTERCOM_ADMIN_ID``), other admin topics, bot parts and ``ping``
+are ignored.
 
 Dedupe keys: ``<conversation id>`` for the opening message, ``<conversation id>:<part id>``
 for a reply; a redelivered notification carries the same ids.
@@ -20,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from connectors.base import (
+    AgentReply,
     DeliveryResult,
     EscalationTarget,
     FollowUp,
@@ -64,6 +67,8 @@ class IntercomConnector(VendorConnector[IntercomSettings, IntercomClient]):
         topic = note.topic
         if topic == "ping":
             return Ignored("ping", topic)
+        if conv is not None and topic == "conversation.admin.replied":
+            return self._admin_reply(conv, topic)
         if conv is None or topic not in ("conversation.user.created",
                                          "conversation.user.replied"):
             return Ignored(f"topic {topic} is not read", topic)
@@ -90,6 +95,22 @@ class IntercomConnector(VendorConnector[IntercomSettings, IntercomClient]):
             return Ignored("reply has no text to answer", topic)
         return FollowUp(self._ticket(conv, f"{conv.id}:{part.id}", text, part.author,
                                      part_id=part.id))
+
+    def _admin_reply(self, conv: Conversation, topic: str) -> Inbound:
+        """A teammate's public reply (compared with the draft); deskroute's own is ignored."""
+        comments = [p for p in conv.conversation_parts.conversation_parts
+                    if p.part_type in ("comment", None)]
+        if not comments:
+            return Ignored("no reply part in the notification", topic)
+        part = comments[-1]
+        if part.author.type != "admin":
+            return Ignored(f"written by a {part.author.type or 'non-admin'}", topic)
+        if part.author.id and part.author.id == self.settings.admin_id:
+            return Ignored("written by deskroute's own admin (its reply)", topic)
+        text = clean_body(part.body or "")
+        if not text:
+            return Ignored("reply has no text", topic)
+        return AgentReply(thread_id=conv.id, text=text, event_id=f"{conv.id}:{part.id}")
 
     def _not_customer(self, author: Author) -> str:
         if author.type == "admin" and author.id and author.id == self.settings.admin_id:

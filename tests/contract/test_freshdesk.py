@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.base import FollowUp, Ignored, NewTicket, SignatureError
+from connectors.base import AgentReply, FollowUp, Ignored, NewTicket, SignatureError
 from connectors.freshdesk.connector import FreshdeskConnector
 from connectors.freshdesk.settings import FreshdeskSettings
 from router.domain import OutgoingReply
@@ -83,15 +83,18 @@ def test_customer_reply_is_a_follow_up_with_quoted_history_removed(fd: FakeFresh
     assert ev.ticket.body == "It still has not arrived."
 
 
-def test_agent_and_own_replies_and_private_notes_are_ignored(fd: FakeFreshdesk) -> None:
+def test_own_replies_and_private_notes_are_ignored_an_agents_reply_is_read(
+        fd: FakeFreshdesk) -> None:
     c = FreshdeskConnector(settings_for(fd))
     tid = fd.open_ticket("Refund", "<div>I want a refund</div>")
     assert c.reply(out(tid, "Refund issued.")).ok
     own = c.parse(H, b'{"ticket_id": "%d", "event": "replied"}' % tid)
     assert isinstance(own, Ignored) and "deskroute" in own.reason
-    fd.add_conversation(tid, "<p>call them</p>", incoming=False, user_id=BOT_ID + 1)
+    conv = fd.add_conversation(tid, "<p>call them</p>", incoming=False, user_id=BOT_ID + 1)
     agent = c.parse(H, b'{"ticket_id": "%d", "event": "replied"}' % tid)
-    assert isinstance(agent, Ignored) and "agent" in agent.reason
+    assert isinstance(agent, AgentReply)
+    assert (agent.thread_id, agent.text, agent.event_id) == (str(tid), "call them",
+                                                             f"{tid}:{conv}")
     fd.add_conversation(tid, "<p>internal</p>", incoming=False, private=True)
     note = c.parse(H, b'{"ticket_id": "%d"}' % tid)
     assert isinstance(note, Ignored) and "private" in note.reason

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.base import FollowUp, Ignored, NewTicket, PayloadError, SignatureError
+from connectors.base import AgentReply, FollowUp, Ignored, NewTicket, PayloadError, SignatureError
 from connectors.helpscout.connector import HelpScoutConnector, sign
 from connectors.helpscout.settings import HelpScoutSettings
 from router.domain import OutgoingReply
@@ -104,10 +104,17 @@ def test_agent_replies_notes_and_agent_started_conversations_are_ignored(
         hs: FakeHelpScout) -> None:
     c = HelpScoutConnector(settings_for(hs))
     cid = hs.start("Q", "<p>q</p>")
-    for event in ("convo.agent.reply.created", "convo.note.created", "convo.assigned"):
+    for event in ("convo.note.created", "convo.assigned"):
         ev = c.parse(*reversed(FakeHelpScout.signed(hs.payload(cid), event)))
         assert isinstance(ev, Ignored) and event in ev.reason
-    hs.add_thread(cid, "message", "<p>agent answer</p>")
+    none_yet = c.parse(*reversed(FakeHelpScout.signed(hs.payload(cid),
+                                                      "convo.agent.reply.created")))
+    assert isinstance(none_yet, Ignored)
+    tid = hs.add_thread(cid, "message", "<p>agent answer</p>")
+    reply = c.parse(*reversed(FakeHelpScout.signed(hs.payload(cid), "convo.agent.reply.created")))
+    assert isinstance(reply, AgentReply)
+    assert (reply.thread_id, reply.text, reply.event_id) == (str(cid), "agent answer",
+                                                             f"{cid}:{tid}")
     late = c.parse(*reversed(FakeHelpScout.signed(hs.payload(cid), "convo.customer.reply.created")))
     assert isinstance(late, Ignored)
     outbound = hs.start("Renewal", "<p>Your plan renews</p>", started_by="user")

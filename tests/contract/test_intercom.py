@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.base import FollowUp, Ignored, NewTicket, SignatureError
+from connectors.base import AgentReply, FollowUp, Ignored, NewTicket, SignatureError
 from connectors.intercom.connector import IntercomConnector, sign
 from connectors.intercom.settings import IntercomSettings
 from router.domain import OutgoingReply
@@ -90,19 +90,30 @@ def test_user_created_is_a_new_ticket_and_user_replied_a_follow_up(ic: FakeInter
     assert follow.ticket.external_id == f"{cid}:{pid}" and follow.ticket.body == "Still nothing."
 
 
-def test_admin_topics_teammate_parts_own_replies_and_pings_are_ignored(ic: FakeIntercom) -> None:
+def test_teammate_parts_own_replies_and_pings_are_ignored_an_admin_reply_is_read(
+        ic: FakeIntercom) -> None:
     c = IntercomConnector(settings_for(ic))
     cid = ic.start("<p>Hi</p>")
     assert c.reply(out(cid, "Hello!")).ok
     own = c.parse({}, FakeIntercom.signed(ic.notification("conversation.user.replied", cid))[0])
     assert isinstance(own, Ignored) and "deskroute" in own.reason
-    ic.add_part(cid, "<p>I'll check</p>", author_type="admin", author_id=AGENT_ADMIN)
+    own_admin = c.parse({}, FakeIntercom.signed(
+        ic.notification("conversation.admin.replied", cid))[0])
+    assert isinstance(own_admin, Ignored) and "deskroute" in own_admin.reason
+    pid = ic.add_part(cid, "<p>I'll check</p>", author_type="admin", author_id=AGENT_ADMIN)
     teammate = c.parse({}, FakeIntercom.signed(
         ic.notification("conversation.user.replied", cid))[0])
     assert isinstance(teammate, Ignored) and "admin" in teammate.reason
-    admin_topic = c.parse({}, FakeIntercom.signed(
+    admin_reply = c.parse({}, FakeIntercom.signed(
         ic.notification("conversation.admin.replied", cid))[0])
-    assert isinstance(admin_topic, Ignored) and "not read" in admin_topic.reason
+    assert isinstance(admin_reply, AgentReply)
+    assert (admin_reply.text, admin_reply.event_id) == ("I'll check", f"{cid}:{pid}")
+    ic.add_part(cid, "<p>internal</p>", author_type="admin", author_id=AGENT_ADMIN,
+                part_type="note")
+    assert isinstance(c.parse({}, FakeIntercom.signed(  # the newest comment, not the note
+        ic.notification("conversation.admin.replied", cid, last_parts=2))[0]), AgentReply)
+    other = c.parse({}, FakeIntercom.signed(ic.notification("conversation.admin.closed", cid))[0])
+    assert isinstance(other, Ignored) and "not read" in other.reason
     ping = c.parse({}, b'{"type": "notification_event", "topic": "ping", "data": {"item": {}}}')
     assert isinstance(ping, Ignored) and ping.reason == "ping"
     bot_started = ic.start("<p>Welcome!</p>", author="bot")
