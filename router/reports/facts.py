@@ -49,6 +49,7 @@ LOCAL_BACKENDS = ("slm", "template")
 HOSTED_BACKEND = "llm"
 FINISHED = tuple(s.value for s in TERMINAL_STATES)
 ESCALATED = (TicketState.ESCALATED.value, TicketState.FAILED.value)
+AGENT_ANSWERED = (TicketState.ASSISTED.value, TicketState.SHADOWED.value)  # rollout modes
 Col = ColumnElement[Any] | InstrumentedAttribute[Any]
 SLICES = ("intent", "channel", "route", "day", "week", "policy", "classifier")
 
@@ -184,7 +185,9 @@ def ticket_facts(session: Session, window: Window, prices: Mapping[str, Price],
         flag(and_(answered_local, ~negative, or_(confirmed, quiet_passed))).label("local_accurate"),
         flag(and_(is_delivered, or_(confirmed, assumed), func.coalesce(outcomes.c.human_work, 0)
                   == 0)).label("automated_resolution"),
-        flag(or_(escalated, func.coalesce(outcomes.c.human_work, 0) == 1)).label("human_handled"),
+        # assisted and shadowed tickets were answered by an agent (deskroute only drafted)
+        flag(or_(escalated, T.state.in_(AGENT_ANSWERED),
+                 func.coalesce(outcomes.c.human_work, 0) == 1)).label("human_handled"),
         flag(negative).label("negative"),
         *[func.coalesce(getattr(outcomes.c, k), 0).label(k)
           for k in ("reopened", "not_helpful", "edited", "overridden", "escalated_later")],

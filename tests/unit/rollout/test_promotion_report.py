@@ -153,3 +153,16 @@ def test_promoting_the_shipped_policy_is_refused_in_one_line(
     res = CliRunner().invoke(app, ["policy", "promote", "order_status", "--to", "auto"])
     assert res.exit_code == 2 and "shipped with deskroute" in res.output
     assert len(res.output.strip().splitlines()) == 1
+
+
+def test_agent_answered_tickets_count_as_human_handled_not_deflected(sqlite_url: str) -> None:
+    from router.reports import build_report
+    from router.reports.settings import ReportSettings
+
+    _seed(sqlite_url, "order_status", ["sent_as_is"], state=TicketState.ASSISTED)
+    _seed(sqlite_url, "order_status", [None], state=TicketState.SHADOWED)
+    _seed(sqlite_url, "order_status", [None], state=TicketState.DELIVERED)
+    with unit_of_work(sqlite_url) as s:
+        r = build_report(s, settings=ReportSettings(human_cost_per_ticket=2.0))
+    assert r["human_handled"] == 2 and r["cost_usd"]["human"] == 4.0
+    assert r["deflected"] == 1
