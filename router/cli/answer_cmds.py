@@ -27,6 +27,7 @@ def decision_dict(d: Decision) -> dict[str, Any]:
         "signals": [asdict(s) for s in d.signals],
         "policy": {"name": d.policy_name, "hash": d.policy_hash},
         "classifier": d.classifier_version,
+        "mode": d.mode.value,  # the rollout mode a ticket with this text would be handled in
     }
 
 

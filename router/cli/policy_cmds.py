@@ -53,13 +53,18 @@ def check(
         "file": str(file), "ok": True, "name": policy.name, "hash": policy.hash,
         "escalate_signals": {str(k): v.value for k, v in policy.escalate_signals.items()},
         "rules": [r.name for r in policy.rules],
+        "rollout": {"mode": policy.rollout.mode.value,
+                    "intents": {k: v.value for k, v in policy.rollout.intents.items()},
+                    "channels": {k: v.value for k, v in policy.rollout.channels.items()}},
     }
     if json_out:
         emit_json(summary)
     else:
         console.print(f"{file}: ok (policy {policy.name!r}, hash {policy.hash}; "
                       f"{len(policy.escalate_signals)} signals escalate, "
-                      f"{len(policy.rules)} text rules)", highlight=False, soft_wrap=True)
+                      f"{len(policy.rules)} text rules; rollout: {policy.rollout.mode} unless "
+                      f"{len(policy.rollout.intents)} intents say otherwise)",
+                      highlight=False, soft_wrap=True)
 
 
 @app.command("promote")

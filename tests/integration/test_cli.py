@@ -39,6 +39,7 @@ def test_route_json_has_the_documented_keys() -> None:
     assert out["route"] == "slm" and out["intent"] == "password_reset"
     assert 0.0 <= out["confidence"] <= 1.0
     assert out["reasons"] and out["policy"]["name"] == "default" and out["classifier"]
+    assert out["mode"] == "assist"  # new installs start in assist
 
 
 def test_route_escalates_a_legal_threat_with_the_signal_as_reason() -> None:
