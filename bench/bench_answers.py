@@ -1,10 +1,11 @@
 """Benchmark grounded answers on the Bitext customer-support data.
 
-Splits ``../shared/data/bitext/train.csv`` by intent into a KB (80 %) and test rows (20 %) with
-a fixed seed, then runs ``eval-answers`` on a stratified sample of the test rows for the local
-modes. The split lives in a temp folder: the data set is never copied into the repository.
+Splits ``../shared/data/bitext/train.csv`` by intent into a KB (70 %), valid rows (15 %, for
+tuning: the relevance settings were chosen on these) and held-out test rows (15 %) with a fixed
+seed, then runs ``eval-answers`` on (a stratified sample of) the test rows for the local modes.
+The split lives in a temp folder: the data set is never copied into the repository.
 
-    .venv/bin/python bench/bench_answers.py --limit 60
+    .venv/bin/python bench/bench_answers.py --limit 60 [--on valid] [--no-intent]
 
 Prints the command it ran, a Markdown table and the JSON lines (for docs/ANSWERS_BENCH.md).
 """
@@ -26,6 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = (
     "mode",
     "n",
+    "answered_rate",
+    "wrong_source_rate",
+    "unsupported_claim_rate",
     "similarity_mean",
     "accept_rate",
     "similarity_accepted",
@@ -43,9 +47,9 @@ DATA = ROOT / ".." / "shared" / "data" / "bitext" / "train.csv"
 
 
 def split(
-    source: Path, out_dir: Path, *, seed: int = 13, kb_share: float = 0.8
-) -> tuple[Path, Path]:
-    """Stratified by intent, so every intent has approved answers and test tickets."""
+    source: Path, out_dir: Path, *, seed: int = 13, shares: tuple[float, float] = (0.7, 0.85)
+) -> tuple[Path, Path, Path]:
+    """Stratified by intent, so every intent has approved answers, valid and test tickets."""
     with source.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         fields = list(reader.fieldnames or [])
@@ -54,15 +58,16 @@ def split(
     for row in rows:
         by_intent[row["intent"]].append(row)
     rng = random.Random(seed)
-    kb_rows, test_rows = [], []
+    parts: tuple[list[dict[str, str]], ...] = ([], [], [])
     for intent in sorted(by_intent):
         group = by_intent[intent]
         rng.shuffle(group)
-        cut = round(len(group) * kb_share)
-        kb_rows += group[:cut]
-        test_rows += group[cut:]
-    paths = out_dir / "kb.csv", out_dir / "test.csv"
-    for path, part in zip(paths, (kb_rows, test_rows), strict=True):
+        a, b = round(len(group) * shares[0]), round(len(group) * shares[1])
+        parts[0].extend(group[:a])
+        parts[1].extend(group[a:b])
+        parts[2].extend(group[b:])
+    paths = out_dir / "kb.csv", out_dir / "valid.csv", out_dir / "test.csv"
+    for path, part in zip(paths, parts, strict=True):
         with path.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=fields)
             writer.writeheader()
@@ -72,7 +77,9 @@ def split(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=60, help="test rows to sample")
+    parser.add_argument("--limit", type=int, default=None, help="test rows to sample")
+    parser.add_argument("--on", choices=["valid", "test"], default="test",
+                        help="which held-out rows (tune on valid, report test)")
     parser.add_argument("--seed", type=int, default=7, help="sampling seed")
     parser.add_argument("--mode", action="append", help="modes (default: local ones)")
     parser.add_argument("--no-intent", action="store_true", help="retrieve without intent")
@@ -85,7 +92,8 @@ def main() -> int:
         return 2
     modes = args.mode or ["slm", "template", "slm-no-kb"]
     with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp:
-        kb, test = split(DATA, Path(tmp))
+        kb, valid, test = split(DATA, Path(tmp))
+        rows = valid if args.on == "valid" else test
         base = [
             sys.executable,
             "-m",
@@ -94,9 +102,8 @@ def main() -> int:
             "--kb",
             str(kb),
             "--test",
-            str(test),
-            "--limit",
-            str(args.limit),
+            str(rows),
+            *(["--limit", str(args.limit)] if args.limit else []),
             "--seed",
             str(args.seed),
             "--index-dir",

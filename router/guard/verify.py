@@ -5,12 +5,15 @@ string; a draft is accepted only with no reasons, so a rejected SLM draft escala
 exactly why. The caller computes the embedding similarity (no model is loaded here) and the
 mean token log-probability from llama.cpp; this module only applies thresholds.
 
-Score (for dashboards and tie-breaking, never for acceptance on its own)::
+Score (for dashboards and tie-breaking, never for acceptance on its own), the same on every
+leg::
 
-    base  = grounding similarity clamped to [0, 1], or 1.0 when the caller gave none
-    score = 0                                         if any safety reason (markup, link,
-                                                      leak, promise) was raised
-          = base * 0.5 ** (unsupported details + low confidence)   otherwise
+    support = share of the draft's content words found in the ticket or the approved answers
+    base    = (support + grounding similarity clamped to [0, 1]) / 2, or support alone when
+              the caller gave no similarity (a hosted draft without approved answers)
+    score   = 0                                       if any safety reason (markup, link, leak,
+                                                      promise, full card/IBAN/id) was raised
+            = base * 0.5 ** (other reasons)           otherwise
 
 Low grounding is already in ``base``, so it is not penalised twice.
 """
@@ -24,11 +27,13 @@ import numpy as np
 import numpy.typing as npt
 
 from router.domain import Verdict
+from router.guard.claims import unsupported_claims
 from router.guard.commitments import unsupported_commitments
 from router.guard.entities import unsupported
 from router.guard.masking import mask_sensitive, quoted_values, sensitive_kinds
 from router.guard.pii import unresolved_placeholders
 from router.guard.render import disallowed_links, safe_to_render
+from router.guard.reply import echoes, meta_text, not_a_reply
 
 DEFAULT_MIN_SIMILARITY = 0.55
 LEAK_NGRAM = 8
@@ -49,6 +54,17 @@ _SAFETY_PREFIXES = (
     SYSTEM_PROMPT_REASON,
     "sensitive value in draft",
 )
+#: Words that carry no claim: they neither support nor undermine a draft's score.
+_FUNCTION_WORDS = frozenset("""
+a an the and or but if then so as of to in on at by for with from into onto about over under
+up down out off than that this these those there here it its it's is are was were be been being
+am do does did doing have has had having will would shall should can could may might must not
+no nor yes you your yours we our ours us they them their i me my he she his her what which who
+whom whose when where why how all any both each few more most other some such only own same too
+very just also please thank thanks hello hi dear sorry kindly happy glad help assist let know
+further questions question contact reach feel free sure certainly understand understanding
+appreciate patience regards best team support customer get make see find need want like again
+one""".split())
 
 
 def grounding_similarity(draft_vec: npt.ArrayLike, passage_vecs: npt.ArrayLike) -> float:
@@ -108,10 +124,21 @@ def system_prompt_leaked(
     return bool(secret & _ngrams(draft, n))
 
 
-def _score(similarity: float | None, reasons: Sequence[str], low_grounding: bool) -> float:
+def support(draft: str, sources: Sequence[str]) -> float:
+    """Share of the draft's content words (not function words) that a source contains."""
+    words = [w for w in _WORD_RE.findall(draft.lower()) if w not in _FUNCTION_WORDS]
+    if not words:
+        return 1.0
+    known = {w for text in sources for w in _WORD_RE.findall(text.lower())}
+    stems = {w.rstrip("s") for w in known}
+    return sum(w in known or w.rstrip("s") in stems for w in words) / len(words)
+
+
+def _score(similarity: float | None, backed: float, reasons: Sequence[str],
+           low_grounding: bool) -> float:
     if any(r.startswith(_SAFETY_PREFIXES) for r in reasons):
         return 0.0
-    base = 1.0 if similarity is None else min(max(similarity, 0.0), 1.0)
+    base = backed if similarity is None else (backed + min(max(similarity, 0.0), 1.0)) / 2
     penalties = len(reasons) - (1 if low_grounding else 0)
     return round(base * 0.5**penalties, 4)
 
@@ -136,6 +163,8 @@ def verify_draft(
     """
     if not draft.strip():
         return Verdict(score=0.0, reasons=(EMPTY_REASON,))
+    # Masked values ("•••• 1111") the reply may carry are backed by the masked ticket.
+    ticket_views = [ticket, mask_sensitive(ticket)[0]]
     reasons: list[str] = []
     reasons += safe_to_render(draft)
     reasons += disallowed_links(draft, allowed_domains)
@@ -146,8 +175,11 @@ def verify_draft(
     reasons += [f"sensitive value in draft: {kind}"
                 for kind in sensitive_kinds(draft, allow=quoted_values(passages))]
     reasons += unsupported_commitments(draft, passages)
-    # Masked values ("•••• 1111") a reply may carry are backed by the masked ticket.
-    reasons += unsupported(draft, [ticket, mask_sensitive(ticket)[0], *passages])
+    reasons += unsupported(draft, [*ticket_views, *passages])
+    reasons += unsupported_claims(draft, ticket=ticket, passages=passages)
+    reasons += meta_text(draft, passages)
+    reasons += echoes(draft, ticket, passages)
+    reasons += not_a_reply(draft)
     sources = " ".join([ticket, *passages])
     reasons += [
         f"unresolved placeholder {p}" for p in unresolved_placeholders(draft) if p not in sources
@@ -158,7 +190,8 @@ def verify_draft(
         reasons.append(f"low grounding: {similarity:.2f} < {min_similarity:.2f}")
     if mean_logprob is not None and min_logprob is not None and mean_logprob < min_logprob:
         reasons.append(f"low model confidence: mean logprob {mean_logprob:.2f} < {min_logprob:.2f}")
+    backed = support(draft, [*ticket_views, *passages])
     return Verdict(
-        score=_score(similarity, reasons, low_grounding),
+        score=_score(similarity, backed, reasons, low_grounding),
         reasons=tuple(reasons),
     )

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from router.answering.result import AnswerResult
+from router.guard.claims import find_claims
 from router.guard.entities import Sources, extract
 from router.kb.retrieve import KnowledgeBase
 from router.kb.settings import KBSettings
@@ -167,25 +168,30 @@ def _answerer(mode: str, kb: KnowledgeBase, settings: KBSettings,
 
 
 class ClaimJudge:
-    """Does an answered reply state a detail that nothing backs?
+    """Does an answered reply state a detail or a claim that nothing backs?
 
     Backed means: in the ticket, in the row's reference answer, or in any approved answer of
     the row's labelled intent. This judge is independent of what the verifier was shown (the
-    retrieved passage), so an answer built on the wrong article is caught here.
+    retrieved passage), so an answer built on the wrong article is caught here. Details are
+    router.guard.entities' (numbers, links, references...), claims router.guard.claims'
+    (statuses, dates, delays, prices, policies, places, brands, names).
     """
 
     def __init__(self, kb: KnowledgeBase) -> None:
         by_intent: dict[str | None, list[str]] = defaultdict(list)
         for entry in kb.entries:
             by_intent[entry.intent].append(entry.answer)
-        self._intent_sources = {k: Sources(v) for k, v in by_intent.items()}
+        self._sources = {k: Sources(v) for k, v in by_intent.items()}
+        self._corpus = {k: "\n".join(v).lower() for k, v in by_intent.items()}
 
     def unsupported(self, draft: str, row: EvalRow) -> list[str]:
         row_sources = Sources([row.text, row.reference])
-        intent_sources = self._intent_sources.get(row.intent)
-        return [e.surface for e in extract(draft)
-                if not row_sources.supports(e)
-                and not (intent_sources is not None and intent_sources.supports(e))]
+        intent_sources = self._sources.get(row.intent)
+        found = [e.surface for e in extract(draft)
+                 if not row_sources.supports(e)
+                 and not (intent_sources is not None and intent_sources.supports(e))]
+        corpus = "\n".join([row.text, row.reference, self._corpus.get(row.intent, "")]).lower()
+        return found + [c.surface for c in find_claims(draft) if c.surface.lower() not in corpus]
 
 
 def _record(res: AnswerResult, row: EvalRow, judge: ClaimJudge) -> Record:

@@ -43,7 +43,9 @@ class _State:
     def __init__(self, entries: list[IndexedEntry], vectors: np.ndarray) -> None:
         self.entries = entries
         self.vectors = vectors
-        self.intents = np.array([e.intent or "" for e in entries], dtype=object)
+        # An entry without an intent is its own topic (Markdown articles).
+        self.intents = np.array([e.intent or f"#{e.id}" for e in entries], dtype=object)
+        self.wrong_scores: np.ndarray | None = None  # see KnowledgeBase.wrong_topic_scores
 
 
 def _passage(entry: IndexedEntry, score: float) -> Passage:
@@ -147,6 +149,32 @@ class KnowledgeBase:
             taken = set(chosen)
             chosen += [int(i) for i in order if int(i) not in taken][: k - len(chosen)]
         return [_passage(state.entries[i], float(scores[i])) for i in chosen]
+
+    def intent_margin(self, passage: Passage, query_vec: np.ndarray) -> float:
+        """How much better ``passage`` matches than the best entry of another intent (or, for
+        entries without one, any other entry): negative when another topic matches better."""
+        state = self._state
+        scores = state.vectors @ np.asarray(query_vec, dtype=np.float32).ravel()
+        own = passage.intent or f"#{passage.entry_id}"
+        other = scores[state.intents != own]
+        return float(passage.score - other.max()) if other.size else 1.0
+
+    def wrong_topic_scores(self) -> np.ndarray:
+        """Self-calibration data: for each entry's question, the best score of an entry of
+        another intent (leave-one-out), sorted. A ticket matching its best approved answer no
+        better than most of these looks like a question of a topic the KB lacks.
+
+        Encodes every question once per KB version (cached with the vectors).
+        """
+        state = self._state
+        if state.wrong_scores is None:
+            questions = [e.question or e.answer[:200] for e in state.entries]
+            qv = self.encode(questions) if questions else np.zeros((0, 1), np.float32)
+            scores = qv @ state.vectors.T if len(questions) else np.zeros((0, 0))
+            same = state.intents[:, None] == state.intents[None, :]
+            wrong = np.where(same, -np.inf, scores).max(axis=1) if len(questions) else scores
+            state.wrong_scores = np.sort(wrong[np.isfinite(wrong)]).astype(np.float32)
+        return state.wrong_scores
 
     def _maybe_refresh(self) -> None:
         """Reload when SQL changed since the last check (at most every refresh_seconds)."""

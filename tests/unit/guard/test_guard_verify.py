@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from router.guard.verify import grounding_similarity, mean_token_logprob, verify_draft
+from router.guard.verify import grounding_similarity, mean_token_logprob, support, verify_draft
 
 TICKET = "Hi, my order #A12345 still hasn't arrived. I paid $1,299.00 last week. What can I do?"
 PASSAGES = (
@@ -55,7 +55,9 @@ def test_accepts_a_rephrased_passage_reusing_the_ticket_order_number() -> None:
     )
     assert verdict.accepted
     assert verdict.reasons == ()
-    assert verdict.score == pytest.approx(0.8)
+    backed = support(GOOD, [TICKET, *PASSAGES])
+    assert backed > 0.7  # "normally", "follow", "write"... are the draft's own words
+    assert verdict.score == pytest.approx(round((backed + 0.8) / 2, 4))
 
 
 def test_accepts_placeholders_list_numbering_and_ticket_amounts() -> None:
@@ -163,7 +165,9 @@ def test_rejects_verbatim_system_prompt_chunk() -> None:
 
 
 def test_short_overlap_with_system_prompt_is_not_a_leak() -> None:
-    assert check("I am the Acme support assistant, happy to help.") == (True, ())
+    # (the shop's name comes from an approved answer: a name in neither would be a claim)
+    assert check("I am the Acme support assistant, happy to help.",
+                 passages=(*PASSAGES, "Acme ships to every address.")) == (True, ())
 
 
 @pytest.mark.parametrize(
@@ -202,7 +206,8 @@ def test_rejects_low_grounding_with_threshold_in_reason() -> None:
     )
     assert not verdict.accepted
     assert verdict.reasons == ("low grounding: 0.41 < 0.55",)
-    assert verdict.score == pytest.approx(0.41)
+    assert verdict.score == pytest.approx(round((support(GOOD, [TICKET, *PASSAGES]) + 0.41) / 2,
+                                                4))
 
 
 def test_rejects_low_model_confidence() -> None:
@@ -216,7 +221,7 @@ def test_rejects_low_model_confidence() -> None:
     )
     assert not verdict.accepted
     assert verdict.reasons == ("low model confidence: mean logprob -2.30 < -1.80",)
-    assert verdict.score == pytest.approx(0.5)
+    assert verdict.score == pytest.approx(round(support(GOOD, [TICKET, *PASSAGES]) * 0.5, 4))
 
 
 def test_logprob_check_is_skipped_when_the_backend_gives_none() -> None:
@@ -238,8 +243,11 @@ def test_rejects_empty_draft(draft: str) -> None:
 def test_safety_reasons_zero_the_score_and_details_halve_it() -> None:
     unsafe = verify_draft("<b>hi</b>", ticket=TICKET, passages=PASSAGES, similarity=0.9)
     assert unsafe.score == 0.0
-    invented = verify_draft("Wait 3 or 4 days.", ticket=TICKET, passages=PASSAGES, similarity=0.8)
-    assert invented.score == pytest.approx(0.8 * 0.25)
+    draft = "You can wait 3 or 4 days."
+    invented = verify_draft(draft, ticket=TICKET, passages=PASSAGES, similarity=0.8)
+    assert invented.reasons == ("unsupported number: 3", "unsupported number: 4")
+    backed = support(draft, [TICKET, *PASSAGES])
+    assert invented.score == pytest.approx(round((backed + 0.8) / 2 * 0.25, 4))
 
 
 def test_grounding_similarity_takes_the_best_passage() -> None:

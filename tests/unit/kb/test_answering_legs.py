@@ -178,7 +178,7 @@ def test_local_leg_masks_a_card_the_model_copied_from_the_ticket(
 ) -> None:
     backend = scripted(f"{FILLED} The card 4111 1111 1111 1111 was not charged.")
     res = local(kb, backend, "slm").answer(
-        f"{TICKET}. My card 4111 1111 1111 1111 was charged", "cancel_order")
+        f"{TICKET}. My card is 4111 1111 1111 1111", "cancel_order")
     assert "4111 1111 1111 1111" not in res.draft.text and "1111 was not" in res.draft.text
     assert res.masked == {"CARD": 1}
 
