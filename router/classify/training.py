@@ -128,9 +128,14 @@ def fit_classifier(
     bound of :mod:`router.classify.operating`; those predictions travel with the artifact
     (``evidence``), so ``deskroute calibrate --oos-share`` can re-pick without retraining.
 
+    Rows whose label both the confident out-of-fold model and their nearest neighbours
+    contradict (:mod:`router.classify.label_noise`) are left out of that evidence: a
+    mislabelled row otherwise counts as an unsafe answer exactly when the model is right. On
+    BANKING77-OOS the fold heads' 3/4 of TRAIN cost nothing measurable on valid; the label
+    noise was what made the evidence pessimistic (docs/CLASSIFIER_BENCH.md).
+
     Calibration caveat: the fine-tuned encoder has seen every row, so the out-of-fold heads
-    are slightly optimistic. Measured on BANKING77-OOS (docs/CLASSIFIER_BENCH.md), that
-    optimism is smaller than the pessimism of training each fold on 3/4 of the data.
+    are slightly optimistic.
     """
     report = progress or (lambda stage, frac: None)
     check_classes(rows, min_classes=2)
