@@ -97,6 +97,19 @@ class LLMSettings(BaseSettings):
         return bool(self.llm_model)
 
 
+class BudgetSettings(BaseSettings):
+    """How long models may hold a ticket, and when a failing model is skipped."""
+
+    model_config = _env()
+    # total model time per ticket (local + hosted, retries included); when it is spent the
+    # ticket moves on (the other model or a human, per policy). 0 = no budget
+    ticket_budget_seconds: float = Field(default=120.0, ge=0)
+    # a backend's circuit breaker opens after this many consecutive failures or timeouts...
+    breaker_failures: int = Field(default=3, ge=1, le=1000)
+    # ...and lets one probe call through after this many seconds
+    breaker_cooldown_seconds: float = Field(default=30.0, gt=0)
+
+
 class DeliverySettings(BaseSettings):
     """How replies and escalations are re-sent when a helpdesk API fails."""
 

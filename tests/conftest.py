@@ -159,3 +159,14 @@ def llama_server() -> Iterator[str]:
         yield base
     finally:
         stop_process(proc)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_breakers() -> Iterator[None]:
+    """Model circuit breakers are per process: one test's failing LLM must not open the
+    breaker for the next test."""
+    from router.breakers import reset_breakers
+
+    reset_breakers()
+    yield
+    reset_breakers()

@@ -17,6 +17,7 @@ from connectors.registry import Registry
 from router.api import email_inbound, health, kb, logs, ops, slack, tickets, webhooks
 from router.api.middleware import RefuseNulInUrl
 from router.api.schemas import ErrorOut
+from router.breakers import breaker_states
 from router.settings import APISettings, QueueSettings, StoreSettings
 from router.store.db import get_engine
 
@@ -72,6 +73,7 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
     app.add_middleware(RefuseNulInUrl)
     app.state.api_settings = api_settings
     app.state.broker_url = queue.broker_url
+    app.state.breakers = breaker_states  # the embedded worker's, when it runs here
     app.state.kick = _nothing
     app.state.connectors = Registry().build_all()  # vendor settings read and checked here
     app.include_router(health.router)

@@ -92,4 +92,26 @@ def metrics_source(sessions: Any) -> Any:
 
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(sessions, MetricsSettings().metrics_cache_seconds))
+    registry.register(BreakerCollector())
     return lambda: generate_latest(registry)
+
+
+class BreakerCollector:
+    """The model circuit breakers of this process (those of an embedded worker): 0 closed,
+    1 open, 0.5 half-open, with the consecutive failures."""
+
+    def collect(self) -> Any:
+        from prometheus_client.core import GaugeMetricFamily
+
+        from router.breakers import breaker_states
+
+        state = GaugeMetricFamily("deskroute_breaker_open", "model circuit breaker: 0 closed, "
+                                  "0.5 half-open, 1 open (this process)", labels=["backend"])
+        fails = GaugeMetricFamily("deskroute_breaker_failures", "consecutive model failures "
+                                  "or timeouts (this process)", labels=["backend"])
+        level = {"closed": 0.0, "half_open": 0.5, "open": 1.0}
+        for name, snap in breaker_states().items():
+            state.add_metric([name], level[snap["state"]])
+            fails.add_metric([name], float(snap["failures"]))
+        yield state
+        yield fails

@@ -28,28 +28,56 @@ class LLMBackend:
         if not settings.llm_model:
             raise BackendError("no hosted LLM configured (DESKROUTE_LLM_MODEL is empty)")
         self._s = settings
+        _litellm()  # imported here (seconds, once per process), not inside a ticket's budget
 
     @property
     def model(self) -> str:
         return self._s.llm_model or ""
 
-    def generate(self, messages: list[Message]) -> Draft:
+    def generate(self, messages: list[Message], timeout: float | None = None) -> Draft:
+        """One completion, retried ``DESKROUTE_LLM_RETRIES`` times on a transient error.
+
+        ``timeout``: what the ticket's budget has left. The attempts share it (each gets at
+        most an even part of what remains), so a hanging provider costs the budget, not
+        ``(retries + 1) x DESKROUTE_LLM_TIMEOUT``. Retries are made here, without a pause,
+        rather than by litellm (whose retries need tenacity and wait between attempts) or
+        the provider's client (whose own retries would multiply them).
+        """
         litellm = _litellm()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        attempts = self._s.llm_retries + 1
         start = time.perf_counter()
-        try:
-            resp: Any = litellm.completion(
-                model=self._s.llm_model,
-                messages=messages,
-                api_base=self._s.llm_api_base,
-                api_key=self._s.llm_api_key or ("sk-none" if self._s.llm_api_base else None),
-                timeout=self._s.llm_timeout,
-                num_retries=self._s.llm_retries,
-                max_tokens=self._s.llm_max_tokens,
-                temperature=self._s.llm_temperature,
-                **({"seed": self._s.llm_seed} if self._s.llm_seed is not None else {}),
-            )
-        except Exception as exc:  # litellm maps provider errors onto many exception types
-            raise BackendError(f"hosted LLM call failed: {type(exc).__name__}: {exc}") from exc
+        resp: Any = None
+        error: Exception | None = None
+        for attempt in range(attempts):
+            per_call = self._s.llm_timeout
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left < 0.5:
+                    break
+                per_call = min(per_call, left / (attempts - attempt))
+            try:
+                resp = litellm.completion(
+                    model=self._s.llm_model,
+                    messages=messages,
+                    api_base=self._s.llm_api_base,
+                    api_key=self._s.llm_api_key or ("sk-none" if self._s.llm_api_base else None),
+                    timeout=per_call,
+                    num_retries=0,
+                    max_retries=0,
+                    max_tokens=self._s.llm_max_tokens,
+                    temperature=self._s.llm_temperature,
+                    **({"seed": self._s.llm_seed} if self._s.llm_seed is not None else {}),
+                )
+                break
+            except Exception as exc:  # litellm maps provider errors onto many exception types
+                error = exc
+                if not _transient(exc):
+                    break
+        if resp is None:
+            what = f"{type(error).__name__}: {error}" if error is not None else \
+                "no time left in the ticket's budget for a call"
+            raise BackendError(f"hosted LLM call failed: {what}")
         latency = (time.perf_counter() - start) * 1000
         usage = getattr(resp, "usage", None)
         text = resp.choices[0].message.content or ""
@@ -71,3 +99,10 @@ class LLMBackend:
 def get_llm(settings: LLMSettings | None = None) -> LLMBackend | None:
     s = settings or LLMSettings()
     return LLMBackend(s) if s.configured else None
+
+
+def _transient(exc: Exception) -> bool:
+    """Worth another attempt: timeouts, connection errors, 408/409/429 and 5xx answers; not a
+    refused key, a bad request or an unknown model."""
+    status = getattr(exc, "status_code", None)
+    return not (isinstance(status, int) and 400 <= status < 500 and status not in (408, 409, 429))

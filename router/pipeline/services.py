@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.registry import Registry
 from router.kb.settings import KBSettings
-from router.settings import DeliverySettings, LLMSettings, ModelSettings, QueueSettings
+from router.settings import (
+    BudgetSettings,
+    DeliverySettings,
+    LLMSettings,
+    ModelSettings,
+    QueueSettings,
+)
 
 if TYPE_CHECKING:
     from policies.model import Policy
@@ -35,6 +41,7 @@ class Services:
     connectors: Registry = field(default_factory=Registry)  # built once per worker process
     kb_settings: KBSettings = field(default_factory=KBSettings)
     queue: QueueSettings = field(default_factory=QueueSettings)
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
 
     @cached_property
     def classifier(self) -> Classifier:
@@ -56,14 +63,24 @@ class Services:
         return get_encoder(self.models.embedding_model)
 
     def slm(self) -> Backend:
+        """The local model behind this process's ``slm`` circuit breaker."""
         from router.backends.slm import get_slm
 
-        return get_slm(self.models)
+        return self._guarded(get_slm(self.models))
 
     def llm(self) -> Backend | None:
+        """The hosted model behind this process's ``llm`` circuit breaker (None: none set)."""
         from router.backends.llm import get_llm
 
-        return get_llm(self.llm_settings)
+        llm = get_llm(self.llm_settings)
+        return None if llm is None else self._guarded(llm)
+
+    def _guarded(self, backend: Backend) -> Backend:
+        from router.breakers import GuardedBackend, breaker_for
+
+        return GuardedBackend(backend, breaker_for(
+            backend.name, failures=self.budget.breaker_failures,
+            cooldown=self.budget.breaker_cooldown_seconds))
 
     @property
     def llm_available(self) -> bool:

@@ -6,12 +6,17 @@ re-enqueued a slow task) changes nothing. Any failure ends in ``escalated`` with
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy.orm import Session
 
 from connectors.http import backoff_delay
 from policies.engine import after_rejected_draft
 from router.answering.human import HumanNote
 from router.backends.base import BackendError
+from router.breakers import time_budget
 from router.conversation import context_for, record_not_helped
 from router.domain import TERMINAL_STATES, Mode, OutgoingReply, Route, TicketState
 from router.pipeline.delivery import InDoubt, send_recorded
@@ -45,6 +50,22 @@ def decide(session: Session, services: Services, ticket: m.Ticket) -> str | None
     return d.route.value
 
 
+@contextmanager
+def _model_time(services: Services, ticket: m.Ticket) -> Iterator[None]:
+    """Model calls inside get what is left of the ticket's budget
+    (DESKROUTE_TICKET_BUDGET_SECONDS, local and hosted together); the time spent is kept in
+    the ticket's meta (``model_seconds``) for the next leg."""
+    budget = services.budget.ticket_budget_seconds
+    spent = float((ticket.meta or {}).get("model_seconds", 0.0))
+    started = time.monotonic()
+    try:
+        with time_budget(budget - spent if budget > 0 else None):
+            yield
+    finally:
+        used = round(spent + time.monotonic() - started, 3)
+        ticket.meta = {**(ticket.meta or {}), "model_seconds": used}
+
+
 def _has_draft(ticket: m.Ticket, backend: str) -> bool:
     return any(d.backend == backend and d.purpose == "answer" for d in ticket.drafts)
 
@@ -57,7 +78,9 @@ def generate_local(session: Session, services: Services, ticket: m.Ticket) -> st
     intent = decision.intent if decision else None
     text = f"{ticket.subject}\n{ticket.body}".strip()
     try:
-        ans = services.local_answerer().answer(text, intent)
+        answerer = services.local_answerer()  # loading models is not the ticket's time
+        with _model_time(services, ticket):
+            ans = answerer.answer(text, intent)
     except BackendError as exc:
         return _next_after_local_failure(session, services, ticket, str(exc))
     repo.add_draft(session, ticket.id, ans.draft, ans.verdict)
@@ -90,8 +113,10 @@ def generate_hosted(session: Session, services: Services, ticket: m.Ticket) -> s
     decision = repo.latest_decision(session, ticket.id)
     text = f"{ticket.subject}\n{ticket.body}".strip()
     try:
-        ans = services.hosted_answerer().answer(text, decision.intent if decision else None,
-                                                requester=ticket.requester)
+        answerer = services.hosted_answerer()
+        with _model_time(services, ticket):
+            ans = answerer.answer(text, decision.intent if decision else None,
+                                  requester=ticket.requester)
     except BackendError as exc:
         return _escalate(session, ticket, str(exc))
     repo.add_draft(session, ticket.id, ans.draft, ans.verdict)

@@ -94,7 +94,7 @@ def test_unknown_source_is_404(client: TestClient) -> None:
 
 
 def test_healthz_and_outcome_recording(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok", "breakers": {}}
+    assert client.get("/healthz").json()["status"] == "ok"
     tid = _post(client, {"id": "o1", "body": "hi"}).json()["ticket_id"]
     assert client.post(f"/tickets/{tid}/outcomes", json={"kind": "resolved"}).status_code == 201
     assert client.post(f"/tickets/{tid}/outcomes", json={"kind": "nope"}).status_code == 422

@@ -71,6 +71,7 @@ def test_uncertain_ticket_is_answered_by_the_hosted_llm_over_http(
     assert view["decision"]["policy"]["name"] == "all-to-llm"
     assert any(b"/chat/completions" in b or b"messages" in b for b in proxy.bodies)
     draft = view["draft"]
+    assert draft is not None, view["reason"]
     assert draft["backend"] == "llm" and draft["model"] == "openai/smol"
     assert draft["completion_tokens"] > 0 and draft["latency_ms"] > 0
     assert view["state"] == "delivered", (view["reason"], draft)
