@@ -51,9 +51,12 @@ USABLE_FEEDBACK = frozenset({FeedbackKind.SENT_AS_IS, FeedbackKind.EDITED})
 
 
 class TicketState(StrEnum):
+    """Where a ticket is; router/pipeline/workflow.py says which task acts on each state."""
+
     RECEIVED = "received"
     DECIDED = "decided"
     DRAFTED = "drafted"
+    ESCALATING = "escalating"  # a human is needed (``reason`` says why): the note is on its way
     DELIVERED = "delivered"
     ESCALATED = "escalated"
     FAILED = "failed"

@@ -50,7 +50,10 @@ def preflight(*, policy: bool) -> None:
 
 
 def worker(
-    queues: str = typer.Option("decide,slm,llm,deliver", help="Comma-separated queues."),
+    queues: str = typer.Option(
+        "urgent,decide,deliver,slm,llm",
+        help="Comma-separated queues. Give `urgent` (escalation notes) a worker that never runs "
+             "model tasks, e.g. --queues urgent,decide,deliver, so notes never wait on a model."),
     concurrency: int = typer.Option(1, help="Worker processes (one model copy each)."),
     pool: str = typer.Option("prefork", help="Celery pool: prefork, solo or threads."),
     loglevel: str = typer.Option("INFO", help="Log level."),
@@ -63,6 +66,12 @@ def worker(
     unknown = sorted(set(wanted) - set(QUEUES))
     if unknown:
         fail(f"unknown queue(s) {', '.join(unknown)}; known: {', '.join(QUEUES)}")
+    if "deliver" in wanted and "urgent" not in wanted:
+        # escalation notes have their own queue; a deployment started before it existed
+        # (--queues decide,deliver) must still send them
+        wanted.insert(0, "urgent")
+        err_console.print("note: this worker takes the urgent queue (escalation notes) too, "
+                          "as it takes deliver")
     if not QueueSettings().broker_url:
         fail("DESKROUTE_BROKER_URL is not set; without Redis use `deskroute serve`")
     preflight(policy=True)

@@ -1,7 +1,11 @@
-"""The pipeline's steps. Each takes a locked ticket row and returns the next task, if any.
+"""The pipeline's steps. Each takes a locked ticket row and returns a typed result: the next
+task (:class:`~router.pipeline.workflow.Next`), an escalation with its reason
+(:class:`~router.pipeline.workflow.Escalate`) or None; the runner records it with
+:func:`router.pipeline.workflow.apply`.
 
-Steps are idempotent: a step whose work is already done (a redelivered message, a relay that
-re-enqueued a slow task) changes nothing. Any failure ends in ``escalated`` with a reason.
+Steps are idempotent: the runner calls a step only in the state it acts on
+(``workflow.ACTS_ON``), and a step whose work is already done changes nothing. Any failure
+ends in ``escalating`` → ``escalated`` with a reason (or ``failed`` for a delivery).
 """
 
 from __future__ import annotations
@@ -14,14 +18,15 @@ from sqlalchemy.orm import Session
 
 from connectors.http import backoff_delay
 from policies.engine import after_rejected_draft
-from router.answering.human import HumanNote
+from router.answering.human import HumanNote, summarize
 from router.backends.base import BackendError
 from router.breakers import time_budget
 from router.conversation import context_for, record_not_helped
-from router.domain import TERMINAL_STATES, Mode, OutgoingReply, Route, TicketState
+from router.domain import Mode, OutgoingReply, Route, TicketState
 from router.pipeline.delivery import InDoubt, send_recorded
 from router.pipeline.routing import route_text
 from router.pipeline.services import Services
+from router.pipeline.workflow import Escalate, Next, StepResult, Task, apply
 from router.rollout import compare
 from router.rollout.assist import DONE_STATE, mode_in_force, suggestion
 from router.rollout.judging import feedback_step
@@ -29,13 +34,7 @@ from router.store import models as m
 from router.store import outbox, repo
 
 
-def _escalate(session: Session, ticket: m.Ticket, reason: str) -> str:
-    ticket.reason = reason
-    session.flush()
-    return "deliver"
-
-
-def decide(session: Session, services: Services, ticket: m.Ticket) -> str | None:
+def decide(session: Session, services: Services, ticket: m.Ticket) -> StepResult:
     if ticket.state != TicketState.RECEIVED.value:
         return None
     text = f"{ticket.subject}\n{ticket.body}".strip()
@@ -45,9 +44,10 @@ def decide(session: Session, services: Services, ticket: m.Ticket) -> str | None
     d = routed.decision
     repo.add_decision(session, ticket.id, d, routed.latency_ms)
     repo.set_state(session, ticket, TicketState.DECIDED)
-    if d.route is Route.HUMAN:
-        return _escalate(session, ticket, "; ".join(d.reasons))
-    return d.route.value
+    if d.route is Route.HUMAN:  # a risk signal's escalation goes out ahead of model work
+        return Escalate("; ".join(d.reasons),
+                        urgent=any(r.startswith("signal ") for r in d.reasons))
+    return Next(Task(d.route.value))
 
 
 @contextmanager
@@ -70,8 +70,8 @@ def _has_draft(ticket: m.Ticket, backend: str) -> bool:
     return any(d.backend == backend and d.purpose == "answer" for d in ticket.drafts)
 
 
-def generate_local(session: Session, services: Services, ticket: m.Ticket) -> str | None:
-    if ticket.state != TicketState.DECIDED.value or ticket.reason or _has_draft(ticket, "slm") \
+def generate_local(session: Session, services: Services, ticket: m.Ticket) -> StepResult:
+    if ticket.state != TicketState.DECIDED.value or _has_draft(ticket, "slm") \
             or _has_draft(ticket, "template"):
         return None
     decision = repo.latest_decision(session, ticket.id)
@@ -89,7 +89,7 @@ def generate_local(session: Session, services: Services, ticket: m.Ticket) -> st
         if compare.wanted(services.policy.rollout.shadow_compare, decision, ticket.id,
                           services.llm_available):
             outbox.add_outbox(session, "compare", ticket.id)  # on the LLM queue, never waited on
-        return "deliver"
+        return Next(Task.DELIVER)
     why = "; ".join(ans.verdict.reasons)
     if ans.draft.text:  # a draft was written and refused (else: nothing covered the question)
         why = "verifier rejected the local draft: " + why
@@ -98,17 +98,17 @@ def generate_local(session: Session, services: Services, ticket: m.Ticket) -> st
 
 def _next_after_local_failure(
     session: Session, services: Services, ticket: m.Ticket, why: str
-) -> str:
+) -> StepResult:
     target = after_rejected_draft(services.policy, services.llm_available)
     if target is Route.LLM:
         ticket.meta = {**(ticket.meta or {}), "local_rejected": why}
         session.flush()
-        return "llm"
-    return _escalate(session, ticket, why)
+        return Next(Task.LLM)
+    return Escalate(why)
 
 
-def generate_hosted(session: Session, services: Services, ticket: m.Ticket) -> str | None:
-    if ticket.state != TicketState.DECIDED.value or ticket.reason or _has_draft(ticket, "llm"):
+def generate_hosted(session: Session, services: Services, ticket: m.Ticket) -> StepResult:
+    if ticket.state != TicketState.DECIDED.value or _has_draft(ticket, "llm"):
         return None
     decision = repo.latest_decision(session, ticket.id)
     text = f"{ticket.subject}\n{ticket.body}".strip()
@@ -118,38 +118,53 @@ def generate_hosted(session: Session, services: Services, ticket: m.Ticket) -> s
             ans = answerer.answer(text, decision.intent if decision else None,
                                   requester=ticket.requester)
     except BackendError as exc:
-        return _escalate(session, ticket, str(exc))
+        return Escalate(str(exc))
     repo.add_draft(session, ticket.id, ans.draft, ans.verdict)
     if not ans.verdict.accepted:
-        return _escalate(
-            session, ticket, "verifier rejected the hosted draft: " + "; ".join(ans.verdict.reasons)
-        )
+        return Escalate("verifier rejected the hosted draft: " + "; ".join(ans.verdict.reasons))
     repo.set_state(session, ticket, TicketState.DRAFTED)
-    return "deliver"
+    return Next(Task.DELIVER)
 
 
 def internal_note(session: Session, ticket: m.Ticket) -> str:
-    """What a human agent sees: why it was escalated, the intent, and any draft to reuse."""
+    """What a human agent sees: why it was escalated (urgent first), a summary in the
+    customer's words, the risk signals, the customer's details, the intent, and any draft to
+    start from."""
     decision = repo.latest_decision(session, ticket.id)
     draft = repo.latest_draft(session, ticket.id)
+    signals = [f"{s.get('name')} ({s.get('reason')})" for s in (decision.signals or [])
+               ] if decision is not None else []
     return HumanNote().compose(
         ticket.reason or "", intent=decision.intent if decision else None,
         confidence=decision.confidence if decision else None,
         suggested=draft.text if draft is not None else None,
-        suggested_by=draft.backend if draft is not None else None)
+        suggested_by=draft.backend if draft is not None else None,
+        summary=summarize(ticket.subject or "", ticket.body), signals=signals,
+        customer={"requester": ticket.requester, "channel": ticket.channel,
+                  "ticket": ticket.external_id, "conversation": ticket.thread_id,
+                  "language": ticket.language},
+        urgent=bool(((ticket.meta or {}).get("escalation") or {}).get("urgent")))
 
 
-def deliver(session: Session, services: Services, ticket: m.Ticket) -> str | None:
+def deliver(session: Session, services: Services, ticket: m.Ticket) -> StepResult:
+    """The reply (``drafted``): sent to the customer in ``auto`` mode, offered to the agents
+    as a draft in ``assist``, kept in ``shadow``."""
+    return _deliver(session, services, ticket, services.delivery.delivery_attempts)
+
+
+def escalate(session: Session, services: Services, ticket: m.Ticket) -> StepResult:
+    """The escalation note (``escalating``): the urgent lane, ahead of any model work."""
     return _deliver(session, services, ticket, services.delivery.delivery_attempts)
 
 
 def _deliver(session: Session, services: Services, ticket: m.Ticket,
-             max_attempts: int) -> str | None:
-    """Send the reply (or the escalation) once; on a transient failure queue the next attempt
-    after the vendor's Retry-After or a jittered back-off, in this step's own transaction
-    (so attempts are counted); when attempts run out the ticket ends ``failed``, visible to
-    ``deskroute deliveries list`` and re-sent by ``deskroute deliveries retry``."""
-    if ticket.state in {s.value for s in TERMINAL_STATES}:
+             max_attempts: int) -> StepResult:
+    """Send the reply or the escalation note once; on a transient failure queue the next
+    attempt after the vendor's Retry-After or a jittered back-off, in this step's own
+    transaction (so attempts are counted); when attempts run out the ticket ends ``failed``,
+    visible to ``deskroute deliveries list`` and re-sent by ``deskroute deliveries retry``."""
+    escalation = ticket.state == TicketState.ESCALATING.value
+    if not escalation and ticket.state != TicketState.DRAFTED.value:
         return None
     decision = repo.latest_decision(session, ticket.id)
     mode = mode_in_force(decision, services.policy.rollout.mode_for("", ticket.channel))
@@ -157,14 +172,13 @@ def _deliver(session: Session, services: Services, ticket: m.Ticket,
         repo.set_state(session, ticket, TicketState.SHADOWED)
         return None
     connector = services.connectors.get(ticket.source)
-    escalation = bool(ticket.reason)
     details: dict = {}
     if escalation:
         text, kind = internal_note(session, ticket), "escalation"
     else:
         draft = repo.latest_draft(session, ticket.id)
         if draft is None or not draft.accepted:
-            return _escalate(session, ticket, "no accepted draft to deliver")
+            return Escalate("no accepted draft to deliver")
         text, kind = draft.text, "reply"
         if mode is Mode.ASSIST:  # offered to the agents, not sent to the customer
             offer = suggestion(session, decision, draft)
@@ -178,9 +192,7 @@ def _deliver(session: Session, services: Services, ticket: m.Ticket,
         connector.suggest(out) if kind == "draft" else connector.reply(out)))
     attempts = len(repo.delivery_attempts(session, ticket.id, kind=kind, after_id=since))
     if isinstance(result, InDoubt):
-        ticket.meta = {**(ticket.meta or {}), "delivery_failed": {
-            "kind": kind, "attempts": attempts, "error": result.error, "status_code": None}}
-        repo.set_state(session, ticket, TicketState.FAILED)
+        _failed(session, ticket, kind, attempts, result.error, None)
         return None
     if result.ok:
         repo.set_state(session, ticket, DONE_STATE[kind])
@@ -189,16 +201,19 @@ def _deliver(session: Session, services: Services, ticket: m.Ticket,
         delay = result.retry_after if result.retry_after is not None else backoff_delay(
             attempts, services.delivery.delivery_backoff_seconds,
             services.delivery.delivery_backoff_max_seconds)
-        outbox.add_outbox(session, "deliver", ticket.id, delay=delay)
-        return None
+        return Next(Task.ESCALATE if escalation else Task.DELIVER, delay=delay)
     if result.retryable or escalation:
         # The vendor kept failing (or refused the escalation): an operator sees and retries it.
-        ticket.meta = {**(ticket.meta or {}), "delivery_failed": {
-            "kind": kind, "attempts": attempts, "error": result.error,
-            "status_code": result.status_code}}
-        repo.set_state(session, ticket, TicketState.FAILED)
+        _failed(session, ticket, kind, attempts, result.error, result.status_code)
         return None
-    return _escalate(session, ticket, f"reply delivery failed: {result.error}")
+    return Escalate(f"reply delivery failed: {result.error}")
+
+
+def _failed(session: Session, ticket: m.Ticket, kind: str, attempts: int, error: str | None,
+            status_code: int | None) -> None:
+    ticket.meta = {**(ticket.meta or {}), "delivery_failed": {
+        "kind": kind, "attempts": attempts, "error": error, "status_code": status_code}}
+    repo.set_state(session, ticket, TicketState.FAILED)
 
 
 REOPEN_SAFETY_SECONDS = 120.0
@@ -207,23 +222,25 @@ REOPEN_SAFETY_SECONDS = 120.0
 def reopen_failed_delivery(session: Session, ticket: m.Ticket) -> str:
     """Put a ``failed`` delivery back where it was, with a fresh attempt count.
 
-    Returns the kind that failed (``reply`` or ``escalation``). The caller commits, then runs
-    :func:`deliver_now` in a new transaction (the operator's ``deskroute deliveries retry``):
-    the attempt is recorded before the call in a transaction of its own.
+    Returns the kind that failed (``reply``, ``draft`` or ``escalation``). The caller commits,
+    then runs :func:`deliver_now` in a new transaction (the operator's ``deskroute deliveries
+    retry``): the attempt is recorded before the call in a transaction of its own.
     """
     if ticket.state != TicketState.FAILED.value:
         raise ValueError(f"ticket {ticket.id} is {ticket.state}, not failed")
     meta = dict(ticket.meta or {})
     failed = meta.pop("delivery_failed", None) or {}
-    kind = failed.get("kind") or ("escalation" if ticket.reason else "reply")  # or "draft"
+    kind = failed.get("kind") or ("escalation" if ticket.reason else "reply")
     last = repo.delivery_attempts(session, ticket.id)
     meta["delivery_retry_from"] = last[-1].id if last else 0
     ticket.meta = meta
-    repo.set_state(session, ticket, TicketState.DECIDED if kind == "escalation"
+    escalation = kind == "escalation"
+    repo.set_state(session, ticket, TicketState.ESCALATING if escalation
                    else TicketState.DRAFTED)
     # a safety net, due after the operator's own attempt: should the command die before its
     # attempt, the workers deliver it (after a finished attempt it finds nothing to do)
-    outbox.add_outbox(session, "deliver", ticket.id, delay=REOPEN_SAFETY_SECONDS)
+    outbox.add_outbox(session, (Task.ESCALATE if escalation else Task.DELIVER).value,
+                      ticket.id, delay=REOPEN_SAFETY_SECONDS)
     return str(kind)
 
 
@@ -233,12 +250,11 @@ def deliver_now(session: Session, services: Services, ticket: m.Ticket) -> str |
     A reply the vendor refuses outright turns into an escalation, queued for the workers
     like any other; the queued task is returned.
     """
-    next_task = _deliver(session, services, ticket, max_attempts=1)
-    if next_task:
-        outbox.add_outbox(session, next_task, ticket.id)
-    return next_task
+    queued = apply(session, ticket, _deliver(session, services, ticket, max_attempts=1))
+    return queued.value if queued else None
 
 
 STEPS = {"decide": decide, "slm": generate_local, "llm": generate_hosted, "deliver": deliver,
+         "escalate": escalate,
          "feedback": feedback_step,  # an agent's reply compared with the draft
          "compare": compare.compare_step}  # the shadow comparison's hosted draft

@@ -18,7 +18,7 @@ from router.domain import TERMINAL_STATES, TicketState
 from router.logs import ticket_context
 from router.pipeline.services import Services, default_services
 from router.pipeline.steps import STEPS
-from router.pipeline.workflow import PRIORITY, Lane, Task, lane_tasks
+from router.pipeline.workflow import PRIORITY, Escalate, Lane, Task, acts_on, apply, lane_tasks
 from router.store import outbox, repo
 from router.store.db import unit_of_work
 from router.store.outbox import Start
@@ -59,9 +59,10 @@ def _execute(task: str, ticket_id: int, outbox_id: int | None, *, services: Serv
         with _Heartbeat(outbox_id, url, owner, queue.task_lease_seconds), \
                 unit_of_work(url) as session:
             ticket = repo.get_ticket(session, ticket_id, lock=True)
-            next_task = STEPS[task](session, services, ticket) if ticket is not None else None
-            if next_task:
-                outbox.add_outbox(session, next_task, ticket_id)
+            queued = None
+            if ticket is not None and acts_on(task, ticket.state):
+                queued = apply(session, ticket, STEPS[task](session, services, ticket))
+            next_task = queued.value if queued else None
             if outbox_id:
                 outbox.finish(session, outbox_id)
         log.info("task %s done in %.0f ms, next: %s", task,
@@ -78,23 +79,22 @@ def _fail(task: str, ticket_id: int, outbox_id: int | None, url: str | None, *,
     """End a task that cannot complete: a model or decision step escalates the ticket to a
     human; a delivery step marks it ``failed`` (``deskroute deliveries`` lists and re-sends it:
     nothing was delivered, so it must not read ``escalated``)."""
-    next_task: str | None = None
+    queued: Task | None = None
     with unit_of_work(url) as session:
         ticket = repo.get_ticket(session, ticket_id, lock=True)
-        if ticket is not None and TicketState(ticket.state) not in TERMINAL_STATES:
-            if task == Task.DELIVER:
-                kind = "escalation" if ticket.reason else "reply"
+        if ticket is not None and acts_on(task, ticket.state) \
+                and TicketState(ticket.state) not in TERMINAL_STATES:
+            if task in (Task.DELIVER, Task.ESCALATE):
+                kind = "escalation" if task == Task.ESCALATE else "reply"
                 ticket.meta = {**(ticket.meta or {}), "delivery_failed": {
                     "kind": kind, "attempts": 0, "error": reason, "status_code": None}}
                 repo.set_state(session, ticket, TicketState.FAILED,
                                reason=ticket.reason or reason)
             else:
-                ticket.reason = reason
-                next_task = Task.DELIVER.value
-                outbox.add_outbox(session, next_task, ticket_id)
+                queued = apply(session, ticket, Escalate(reason))
         if outbox_id:
             outbox.finish(session, outbox_id)
-    return next_task
+    return queued.value if queued else None
 
 
 class _Heartbeat:

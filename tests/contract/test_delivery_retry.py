@@ -131,7 +131,7 @@ def test_a_refused_reply_escalates_instead_of_retrying(
     receiver.status = 422  # the receiver says no for good: a human must see it
     services = _services(sqlite_url, receiver)
     tid = _drafted(sqlite_url)
-    assert execute("deliver", tid, services=services, url=sqlite_url) == "deliver"
+    assert execute("deliver", tid, services=services, url=sqlite_url) == "escalate"
     receiver.status = 200
     _run_due(sqlite_url, services)
     with unit_of_work(sqlite_url) as s:

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from router.domain import InboundTicket, TicketState
+from router.pipeline import workflow
 from router.pipeline.services import Services
 from router.settings import QueueSettings
 from router.store import models as m
@@ -119,10 +120,9 @@ def test_a_task_that_crashes_its_worker_ends_escalated_after_bounded_runs(
         other_row = s.scalar(select(m.OutboxRow).where(m.OutboxRow.ticket_id == other))
         assert other_row is not None
         outbox.finish(s, other_row.id)
-        outbox.add_outbox(s, "deliver", other)  # a routine escalation, due after the poison
         other_ticket = repo.get_ticket(s, other)
         assert other_ticket is not None
-        other_ticket.reason = "routine test escalation"
+        workflow.escalate(s, other_ticket, "routine test escalation")  # runs before the poison
     script = tmp_path / "crashing_worker.py"
     script.write_text(CRASHING_WORKER)
     with RecordingServer() as callback:
