@@ -140,7 +140,6 @@ class InboundTicket:
     requester: str | None = None
     language: str | None = None
     thread_id: str | None = None
-    callback_url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -249,7 +248,6 @@ class OutgoingReply:
     text: str
     kind: str  # "reply", "escalation" or "draft" (assist mode: offered to the agents)
     reason: str = ""
-    callback_url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     thread_id: str | None = None  # the vendor conversation a follow-up belongs to
     #: a draft's context as data (route, intent, confidence, signals, approved answers):

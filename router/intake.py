@@ -27,7 +27,7 @@ from router.store.models import Ticket
 MAX_TEXT_CHARS = 100_000  # subject and body are TEXT columns: bounded here, not by the store
 _NORMALISED = ("subject", "body", "requester")
 _FIELDS = ("source", "external_id", "channel", "requester", "subject", "body", "language",
-           "thread_id", "callback_url")
+           "thread_id")
 
 
 def column_limit(field: str) -> int:

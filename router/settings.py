@@ -7,14 +7,19 @@ no hosted LLM.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.secrets import check_secret_value
+
+if TYPE_CHECKING:
+    from router.kb.settings import KBSettings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = PACKAGE_DIR / "data"
@@ -46,6 +51,9 @@ class QueueSettings(BaseSettings):
     # a task started this many times without finishing (its step crashed or hung the worker
     # each time) is poison: its ticket ends escalated, with the reason, instead of looping
     task_max_runs: int = Field(default=3, ge=1, le=100)
+    # finished outbox rows are deleted once this old (the relay or the embedded worker does
+    # it, at most every 10 minutes); the tickets, drafts and deliveries stay. 0 = keep them
+    outbox_retention_hours: float = Field(default=72.0, ge=0)
 
 
 class ModelSettings(BaseSettings):
@@ -125,7 +133,6 @@ class APISettings(BaseSettings):
     admin_token: str | None = None
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=64 * 1024 * 1024)
     replay_window_seconds: int = Field(default=300, ge=1, le=3600)
-    callback_url: str | None = None
     # a webhook that cannot be stored within this many seconds (a hung store) is answered
     # 503 + Retry-After, so the sender retries; nothing gets a 2xx without a stored row
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
@@ -136,6 +143,47 @@ class APISettings(BaseSettings):
     def _refuse_weak_secrets(cls, value: str | None) -> str | None:
         """Empty, short or placeholder secrets stop start-up (the CLI names the variable)."""
         return None if value is None else check_secret_value(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting a process needs, read once at its edge — a CLI command, the app factory,
+    a worker's start — and handed down to the services and connectors it builds. Nothing
+    below the edge reads the environment for these, and nothing rewrites it: a caller that
+    wants another store or secret passes it here (``Settings.load(database_url=...)``)."""
+
+    store: StoreSettings
+    queue: QueueSettings
+    models: ModelSettings
+    llm: LLMSettings
+    delivery: DeliverySettings
+    budget: BudgetSettings
+    api: APISettings
+    kb: KBSettings
+    connectors: Mapping[str, BaseSettings] = field(default_factory=dict)  # by connector name
+
+    @classmethod
+    def load(cls, *, database_url: str | None = None, api: APISettings | None = None,
+             connectors: Mapping[str, BaseSettings] | None = None,
+             **parts: BaseSettings) -> Settings:
+        """Read every area from ``DESKROUTE_*``; the arguments replace what they name
+        (``parts``: ``store=``, ``queue=``, ``models=``, ``llm=``, ``delivery=``,
+        ``budget=``, ``kb=``). A bad value stops here, naming the variable."""
+        from router.kb.settings import KBSettings as _KB
+
+        given = parts.pop("store", None)
+        store = given if isinstance(given, StoreSettings) else (
+            StoreSettings(database_url=database_url) if database_url else StoreSettings())
+        built = {
+            "queue": QueueSettings, "models": ModelSettings, "llm": LLMSettings,
+            "delivery": DeliverySettings, "budget": BudgetSettings, "kb": _KB,
+        }
+        unknown = set(parts) - set(built)
+        if unknown:
+            raise TypeError(f"unknown settings areas: {', '.join(sorted(unknown))}")
+        values = {name: parts.get(name) or make() for name, make in built.items()}
+        return cls(store=store, api=api or APISettings(), connectors=dict(connectors or {}),
+                   **values)  # type: ignore[arg-type]
 
 
 def bundled_slm_path() -> Path:

@@ -18,7 +18,7 @@ from router.api import email_inbound, health, kb, logs, ops, slack, tickets, web
 from router.api.middleware import RefuseNulInUrl
 from router.api.schemas import ErrorOut
 from router.breakers import breaker_states
-from router.settings import APISettings, QueueSettings, StoreSettings
+from router.settings import Settings
 from router.store.db import get_engine
 
 log = logging.getLogger(__name__)
@@ -27,15 +27,21 @@ _UNAVAILABLE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(*, database_url: str | None = None, embedded_worker: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, *, database_url: str | None = None,
+               embedded_worker: bool = True) -> FastAPI:
     """Build the app. Engines, relays and workers start in the lifespan, not at import.
 
-    Settings are read here, so a weak or placeholder secret stops start-up (naming the
-    variable) instead of weakening every request.
+    Settings are read here (or handed in), once, so a weak or placeholder secret stops
+    start-up (naming the variable) instead of weakening every request; the embedded worker
+    gets the same settings, so ``database_url`` is the store it works on too.
     """
-    url = database_url or StoreSettings().database_url
-    queue = QueueSettings()
-    api_settings = APISettings()
+    settings = settings or Settings.load(database_url=database_url)
+    if database_url and database_url != settings.store.database_url:
+        raise ValueError("database_url disagrees with settings.store.database_url")
+    url = settings.store.database_url
+    queue = settings.queue
+    api_settings = settings.api
+    connectors = Registry(settings.connectors).build_all()  # vendor settings checked here
     logs.install()
 
     @asynccontextmanager
@@ -51,11 +57,13 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
             from router.worker.celery_app import make_celery
             from router.worker.dispatch import Relay
 
-            background = Relay(make_celery(queue.broker_url), url=url)
+            background = Relay(make_celery(queue.broker_url), url=url, settings=queue)
         elif embedded_worker:
+            from router.pipeline.services import Services
             from router.worker.runner import EmbeddedWorker
 
-            background = EmbeddedWorker(url=url)
+            background = EmbeddedWorker(
+                url=url, services=Services.from_settings(settings, connectors=connectors))
         # The request path only wakes the relay or worker thread; it never runs a relay pass.
         kick: Callable[[], None] = background.wake if background is not None else _nothing
         app.state.kick = kick
@@ -75,7 +83,7 @@ def create_app(*, database_url: str | None = None, embedded_worker: bool = True)
     app.state.broker_url = queue.broker_url
     app.state.breakers = breaker_states  # the embedded worker's, when it runs here
     app.state.kick = _nothing
-    app.state.connectors = Registry().build_all()  # vendor settings read and checked here
+    app.state.connectors = connectors
     app.include_router(health.router)
     app.include_router(webhooks.router)
     app.include_router(slack.router)

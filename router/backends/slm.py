@@ -7,12 +7,15 @@ import os
 import threading
 import time
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from router.backends.base import BackendError, Message
 from router.backends.llama_cpu import ExtraBuffers, LoadPlan, current_plan, model_params
 from router.domain import Draft
 from router.settings import ModelSettings, bundled_slm_path
+
+if TYPE_CHECKING:
+    from router.kb.settings import KBSettings
 
 
 class SLMBackend:
@@ -104,13 +107,15 @@ def _cached(path: str, n_ctx: int, max_tokens: int, threads: int,
                       logprobs=logprobs, extra_buffers=extra_buffers)
 
 
-def get_slm(settings: ModelSettings | None = None) -> SLMBackend:
+def get_slm(settings: ModelSettings | None = None, *, kb: KBSettings | None = None) -> SLMBackend:
+    """This process's local model (loaded once per configuration). ``kb``: the knowledge
+    base settings handed down (read from the environment when not)."""
     s = settings or ModelSettings()
     path = s.slm_model or str(bundled_slm_path())
     logprobs = s.slm_logprobs
     if logprobs is None:  # only the verifier's logprob check reads them
         from router.kb.settings import KBSettings
 
-        logprobs = KBSettings().min_logprob is not None
+        logprobs = (kb or KBSettings()).min_logprob is not None
     return _cached(path, s.slm_context, s.slm_max_tokens, s.slm_threads,
                    s.slm_extra_buffers, logprobs)

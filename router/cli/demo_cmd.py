@@ -41,17 +41,16 @@ def demo(
     the shipped shop classifier, policy and knowledge base. Every ticket goes through the
     signed HTTP webhook of the API, exactly as a helpdesk would send it.
     """
-    import os
-
     from fastapi.testclient import TestClient
 
+    from connectors.generic.connector import GenericSettings
     from connectors.signing import signed_headers
     from router.api.app import create_app
     from router.cli.promotion_view import modes_table
     from router.pipeline.services import Services
     from router.reports import build_report
     from router.rollout.evidence import mode_summary
-    from router.settings import ModelSettings
+    from router.settings import Settings
     from router.store import migrate
     from router.store.db import unit_of_work
     from router.worker.runner import drain
@@ -61,16 +60,19 @@ def demo(
     except (OSError, ValueError) as exc:
         fail(f"cannot read tickets: {exc}")
     url = database_url or f"sqlite:///{tempfile.mkdtemp(prefix='deskroute-demo-')}/demo.db"
-    secret = os.environ.get("DESKROUTE_WEBHOOK_SECRET") or secrets.token_urlsafe(24)
-    os.environ["DESKROUTE_WEBHOOK_SECRET"] = secret
-    os.environ["DESKROUTE_DATABASE_URL"] = url
+    env = Settings.load(database_url=url)  # the environment, read once; never rewritten
+    secret = env.api.webhook_secret or secrets.token_urlsafe(24)
     err_console.print(f"store: {url}")  # status and progress go to stderr; data to stdout
     migrate.upgrade(url)
     _seed_kb(url)
-    policy = os.environ.get("DESKROUTE_POLICY") or _demo_policy()
+    policy = env.models.policy or str(_demo_policy())
     err_console.print(f"policy: {policy}")
-    services = Services(models=ModelSettings(policy=str(policy)), database_url=url)
-    app = create_app(database_url=url, embedded_worker=False)
+    settings = Settings.load(
+        store=env.store, api=env.api.model_copy(update={"webhook_secret": secret}),
+        models=env.models.model_copy(update={"policy": policy}),
+        connectors={**env.connectors, "generic": GenericSettings(webhook_secret=secret)})
+    services = Services.from_settings(settings)
+    app = create_app(settings, embedded_worker=False)
     with TestClient(app) as client, Progress(console=err_console) as progress:
         send = progress.add_task("webhooks", total=len(rows))
         for row in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from router.cli.output import console, err_console, fail
-from router.settings import APISettings, ModelSettings, QueueSettings, StoreSettings
+from router.settings import Settings
 
 
 def serve(
@@ -24,29 +24,30 @@ def serve(
 
     from router.api.app import create_app
 
-    preflight(policy=True)  # even without a worker here: a typo is caught at deploy time
-    if not APISettings().webhook_secret:
+    settings = Settings.load()  # read once, here, and handed to the app and its worker
+    preflight(settings, policy=True)  # even without a worker here: a typo is caught now
+    if not settings.api.webhook_secret:
         err_console.print("[yellow]warning:[/] DESKROUTE_WEBHOOK_SECRET is not set: the "
                           "generic webhook refuses every request until it is")
     from router.logs import configure_logging
 
     fmt = configure_logging(default="text")
-    app = create_app(embedded_worker=embedded_worker)
+    app = create_app(settings, embedded_worker=embedded_worker)
     if fmt == "json":  # uvicorn's own loggers go through deskroute's JSON handler too
         uvicorn.run(app, host=host, port=port, log_config=None)
     else:
         uvicorn.run(app, host=host, port=port)
 
 
-def preflight(*, policy: bool) -> None:
+def preflight(settings: Settings, *, policy: bool) -> None:
     """What must hold before a long-running process starts: a valid policy (for the API and
     the workers), store at head, settings valid."""
     from router.cli.policy_cmds import require_valid_policy
     from router.store.migrate import ensure_ready
 
     if policy:
-        require_valid_policy(ModelSettings().policy)
-    ensure_ready(StoreSettings().database_url)
+        require_valid_policy(settings.models.policy)
+    ensure_ready(settings.store.database_url)
 
 
 def worker(
@@ -72,13 +73,17 @@ def worker(
         wanted.insert(0, "urgent")
         err_console.print("note: this worker takes the urgent queue (escalation notes) too, "
                           "as it takes deliver")
-    if not QueueSettings().broker_url:
+    settings = Settings.load()  # read once, here; each forked worker process gets a copy
+    if not settings.queue.broker_url:
         fail("DESKROUTE_BROKER_URL is not set; without Redis use `deskroute serve`")
-    preflight(policy=True)
+    preflight(settings, policy=True)
     from connectors.registry import Registry
+    from router.pipeline.services import Services
 
-    Registry().build_all()  # helpdesk settings checked before the deliver queue takes work
-    app = make_celery()
+    # helpdesk settings checked before the deliver queue takes work
+    connectors = Registry(settings.connectors).build_all()
+    app = make_celery(settings.queue.broker_url,
+                      services=Services.from_settings(settings, connectors=connectors))
     app.worker_main(["worker", "-Q", ",".join(wanted), "--concurrency", str(concurrency),
                      "--pool", pool, "--loglevel", loglevel, "--without-gossip",
                      "--without-mingle", "-n", f"deskroute-{'-'.join(wanted)}@%h"])
@@ -90,12 +95,13 @@ def relay(every: float = typer.Option(1.0, help="Seconds between passes.")) -> N
     from router.worker.celery_app import make_celery
     from router.worker.dispatch import Relay
 
-    if not QueueSettings().broker_url:
+    settings = Settings.load()
+    if not settings.queue.broker_url:
         fail("DESKROUTE_BROKER_URL is not set")
-    preflight(policy=False)
+    preflight(settings, policy=False)
     configure_logging(default="text")
-    app = make_celery()
+    app = make_celery(settings.queue.broker_url)
     console.print("relay running; Ctrl-C to stop")
     # the API's relay loop, in the foreground: a database or broker outage is logged and
     # retried with a back-off, never the end of the process
-    Relay(app, every=every).run()
+    Relay(app, every=every, url=settings.store.database_url, settings=settings.queue).run()

@@ -17,6 +17,7 @@ from router.settings import (
     LLMSettings,
     ModelSettings,
     QueueSettings,
+    Settings,
 )
 
 if TYPE_CHECKING:
@@ -43,6 +44,15 @@ class Services:
     queue: QueueSettings = field(default_factory=QueueSettings)
     budget: BudgetSettings = field(default_factory=BudgetSettings)
 
+    @classmethod
+    def from_settings(cls, settings: Settings, *, connectors: Registry | None = None) -> Services:
+        """The services of a process, from the settings its edge read (``connectors``: a
+        registry the caller already built from them, shared so one client per vendor)."""
+        return cls(models=settings.models, llm_settings=settings.llm,
+                   database_url=settings.store.database_url, delivery=settings.delivery,
+                   connectors=connectors or Registry(settings.connectors),
+                   kb_settings=settings.kb, queue=settings.queue, budget=settings.budget)
+
     @cached_property
     def classifier(self) -> Classifier:
         from router.classify.trained import load_classifier
@@ -66,7 +76,7 @@ class Services:
         """The local model behind this process's ``slm`` circuit breaker."""
         from router.backends.slm import get_slm
 
-        return self._guarded(get_slm(self.models))
+        return self._guarded(get_slm(self.models, kb=self.kb_settings))
 
     def llm(self) -> Backend | None:
         """The hosted model behind this process's ``llm`` circuit breaker (None: none set)."""

@@ -41,7 +41,6 @@ class Ticket(Base):
     body: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     thread_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
-    callback_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     state: Mapped[str] = mapped_column(String(16), default="received", index=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

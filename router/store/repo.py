@@ -40,7 +40,6 @@ def insert_ticket(session: Session, ticket: InboundTicket) -> tuple[m.Ticket, bo
         body=ticket.body,
         language=ticket.language,
         thread_id=ticket.thread_id,
-        callback_url=ticket.callback_url,
         state=TicketState.RECEIVED.value,
         meta=dict(ticket.metadata),
     )

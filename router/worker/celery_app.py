@@ -7,13 +7,16 @@ task is idempotent, so a redelivered message changes nothing.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery, signals
 
 from router.pipeline.workflow import Task, queue_of
 from router.settings import QueueSettings
 from router.worker.dispatch import task_name
+
+if TYPE_CHECKING:
+    from router.pipeline.services import Services
 
 
 @lru_cache(maxsize=4)
@@ -28,7 +31,10 @@ def _setup_logging(**_: Any) -> None:
 signals.setup_logging.connect(_setup_logging, weak=False)
 
 
-def make_celery(broker_url: str | None = None) -> Celery:
+def make_celery(broker_url: str | None = None, services: Services | None = None) -> Celery:
+    """The Celery app. ``services``: what a worker runs its tasks with, built from the
+    settings its start read (each forked worker process loads its own models lazily); an
+    app that only sends (the API's relay) needs none."""
     url = broker_url or QueueSettings().broker_url
     if not url:
         raise RuntimeError("DESKROUTE_BROKER_URL is not set: Celery mode needs a broker")
@@ -45,17 +51,17 @@ def make_celery(broker_url: str | None = None) -> Celery:
         broker_transport_options={"visibility_timeout": 3600},
     )
     for t in Task:
-        _register(app, t.value)
+        _register(app, t.value, services)
     return app
 
 
-def _register(app: Celery, task: str) -> None:
+def _register(app: Celery, task: str, services: Services | None) -> None:
     @app.task(name=task_name(task), bind=True)
     def run(self: Any, ticket_id: int, outbox_id: int | None = None) -> str | None:
         from router.worker.dispatch import enqueue_next
         from router.worker.runner import execute
 
-        next_task = execute(task, ticket_id, outbox_id)
+        next_task = execute(task, ticket_id, outbox_id, services=services)
         if next_task:
-            enqueue_next(app)
+            enqueue_next(app, url=services.database_url if services else None)
         return next_task

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from datetime import timedelta
 
 from celery import Celery
 
@@ -17,6 +19,7 @@ from router.pipeline.workflow import PRIORITY, queue_of
 from router.settings import QueueSettings
 from router.store import outbox
 from router.store.db import unit_of_work
+from router.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,27 @@ def relay_once(app: Celery, *, url: str | None = None,
     return sent
 
 
+class Housekeeping:
+    """Deletes finished outbox rows past ``DESKROUTE_OUTBOX_RETENTION_HOURS``, at most once
+    every ``every`` seconds (called from the relay's and the embedded worker's loops)."""
+
+    def __init__(self, url: str | None, settings: QueueSettings | None = None,
+                 every: float = 600.0) -> None:
+        self._url, self._settings, self._every = url, settings or QueueSettings(), every
+        self._last = float("-inf")
+
+    def maybe_run(self) -> int:
+        hours = self._settings.outbox_retention_hours
+        if hours <= 0 or time.monotonic() - self._last < self._every:
+            return 0
+        self._last = time.monotonic()
+        with unit_of_work(self._url) as session:
+            purged = outbox.purge_done(session, utcnow() - timedelta(hours=hours))
+        if purged:
+            log.info("purged %d finished outbox rows older than %.0f h", purged, hours)
+        return purged
+
+
 def enqueue_next(app: Celery, url: str | None = None) -> None:
     try:
         relay_once(app, url=url)
@@ -62,19 +86,22 @@ class Relay(threading.Thread):
     retried after a back-off; the loop itself never ends on an error."""
 
     def __init__(self, app: Celery, *, url: str | None = None, every: float = 1.0,
-                 max_backoff: float = 30.0) -> None:
+                 max_backoff: float = 30.0, settings: QueueSettings | None = None) -> None:
         super().__init__(name="deskroute-relay", daemon=True)
         self._app, self._url, self._every = app, url, every
+        self._settings = settings
         self._max_backoff = max(every, max_backoff)
         self._stop_event = threading.Event()
         self._wake = threading.Event()
         self.failures = 0  # consecutive failed passes (0 = the last pass worked)
 
     def run(self) -> None:
+        housekeeping = Housekeeping(self._url, self._settings)
         while not self._stop_event.is_set():
             wait = self._every
             try:
-                relay_once(self._app, url=self._url)
+                relay_once(self._app, url=self._url, settings=self._settings)
+                housekeeping.maybe_run()
                 if self.failures:
                     log.warning("relay recovered after %d failed passes", self.failures)
                 self.failures = 0

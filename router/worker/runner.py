@@ -32,9 +32,10 @@ def execute(task: str, ticket_id: int, outbox_id: int | None = None, *,
 
     Unexpected errors end the ticket with the error as reason (never a drop).
     """
+    services = services or default_services()
     with ticket_context(ticket_id, task):  # every log line of this task names the ticket
-        return _execute(task, ticket_id, outbox_id, services=services or default_services(),
-                        url=url)
+        return _execute(task, ticket_id, outbox_id, services=services,
+                        url=url or services.database_url)
 
 
 def _execute(task: str, ticket_id: int, outbox_id: int | None, *, services: Services,
@@ -133,6 +134,7 @@ def drain(*, services: Services | None = None, url: str | None = None,
           tasks: frozenset[str] | None = None, batch: int = 20) -> int:
     """Run due outbox rows in-process, most urgent first, until none is due (or
     ``max_seconds`` passed). Returns tasks run. ``tasks`` limits it to one lane's tasks."""
+    url = url or (services.database_url if services is not None else None)
     started, ran = time.monotonic(), 0
     with unit_of_work(url) as session:
         outbox.reclaim_orphans(session)  # tasks of an earlier run of this worker that crashed
@@ -185,14 +187,22 @@ class _LaneThread(threading.Thread):
     def __init__(self, lane: Lane, *, url: str | None, poll: float,
                  services: Services | None, batch: int) -> None:
         super().__init__(name=f"deskroute-embedded-{lane.value}", daemon=True)
+        self._lane = lane
         self._tasks = lane_tasks(lane)
         self._url, self._poll, self._services, self._batch = url, poll, services, batch
         self._stop_event = threading.Event()
         self._wake = threading.Event()
 
     def run(self) -> None:
+        from router.worker.dispatch import Housekeeping
+
+        url = self._url or (self._services.database_url if self._services else None)
+        housekeeping = Housekeeping(url, self._services.queue if self._services else None) \
+            if self._lane is Lane.FAST else None
         while not self._stop_event.is_set():
             try:
+                if housekeeping is not None:
+                    housekeeping.maybe_run()
                 ran = drain(url=self._url, services=self._services, max_seconds=5,
                             tasks=self._tasks, batch=self._batch)
             except Exception:  # keep the worker alive; the rows stay due
