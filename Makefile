@@ -26,7 +26,7 @@ LLAMA_KEY := $(shell { echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)'; uname -m; \
 LLAMA_WHEELS := $(WHEEL_CACHE)/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_KEY)
 LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_KEY)
 
-.PHONY: install demo test test-fast bench lint typecheck clean llama-wheel
+.PHONY: install demo test test-fast bench fault lint typecheck clean llama-wheel
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ bench: install
 	$(BIN)/python bench/bench_signals.py
 	$(BIN)/python bench/bench_classifier.py
 	$(BIN)/python bench/bench_answers.py --limit 60
+
+# deskroute under faults on real PostgreSQL, Redis and Celery workers (a few minutes):
+# one "FAULT <name>: ... lost=0 duplicates=0" line per guarantee (docs/RELIABILITY.md)
+fault: install
+	$(BIN)/python -m tests.fault.run_faults
 
 lint: install
 	$(BIN)/ruff check router connectors policies migrations tests bench

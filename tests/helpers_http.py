@@ -33,12 +33,13 @@ class RecordingServer:
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
-                outer.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "body": body}
-                )
+                req = {"path": self.path, "headers": dict(self.headers), "body": body,
+                       "status": outer.status}
+                outer.requests.append(req)
                 if outer.on_request is not None:
-                    outer.on_request(outer.requests[-1])
-                self.send_response(outer.status)
+                    outer.on_request(req)
+                status = req["status"]
+                self.send_response(status)
                 self.send_header("content-type", "application/json")
                 for name, value in outer.headers.items():
                     self.send_header(name, value)
@@ -59,6 +60,10 @@ class RecordingServer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def ok_requests(self) -> list[dict[str, Any]]:
+        """The requests answered 2xx (what a receiver accepted)."""
+        return [r for r in self.requests if 200 <= r["status"] < 300]
 
     def json_bodies(self) -> list[dict[str, Any]]:
         return [json.loads(r["body"]) for r in self.requests]
