@@ -80,6 +80,8 @@ def main() -> int:
                 verdict, why = judge(ticket, res.draft.text, res.source_intent,
                                      by_intent.get(ticket.answer_intent, []))
                 counts[verdict] += 1
+                if res.draft.backend == "slm":
+                    counts["sent as a model draft"] += 1
                 lines.append(f"{row['id']} {verdict}{': ' + why if why else ''}"
                              + (f"\n      {res.draft.text[:200]}" if verdict == WRONG else ""))
             print(json.dumps({"mode": mode, **dict(sorted(counts.items()))}))
