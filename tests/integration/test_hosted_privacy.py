@@ -38,7 +38,7 @@ def proxy(llama_server: str) -> Iterator[CapturingProxy]:
 def test_no_raw_personal_value_reaches_the_hosted_llm(proxy: CapturingProxy) -> None:
     services = Services(llm_settings=LLMSettings(
         llm_model="openai/smol", llm_api_base=proxy.url + "/v1", llm_retries=0,
-        llm_max_tokens=48, llm_seed=7))
+        llm_max_tokens=48, llm_seed=7, llm_timeout=300))
     services.__dict__["kb"] = None  # no knowledge base: only the ticket travels
     for text, _values in SEEDED:
         answer = services.hosted_answerer().answer(text, None)
