@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.fault.private import PrivatePostgres, PrivateRedis
 from tests.fault.stack import ROUTINE, Stack, Tally, supervise
 
 HERE = Path(__file__).resolve().parent
@@ -99,11 +100,87 @@ def kill_worker(work: Path) -> Tally:
         return tally
 
 
+def _burst_in_background(stack: Stack, tickets: list[tuple[str, str]],
+                         codes: list[int], seconds: float = 40) -> threading.Thread:
+    """Post the tickets one by one, spread over ``seconds`` (webhooks keep coming while a
+    fault is on)."""
+
+    def run() -> None:
+        start = time.monotonic()
+        for i, (tid, body) in enumerate(tickets):
+            wait = start + i * seconds / len(tickets) - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            codes.append(stack.post(tid, body))
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def redis_restart(work: Path) -> Tally:
+    """Redis (a private one) killed mid-burst, down 30 s, started again empty: webhooks keep
+    answering 2xx (the outbox holds the work), workers and the relay reconnect, the messages
+    lost with Redis are re-sent, nothing is answered twice."""
+    broker = PrivateRedis(work)
+    broker.start()
+    try:
+        with Stack(work / "stack", broker_url=broker.url) as stack:
+            stack.worker("fast", "urgent,decide,deliver", concurrency=2)
+            stack.worker("slm", "slm")
+            tickets = _routine("redis", 100)
+            codes: list[int] = []
+            sender = _burst_in_background(stack, tickets, codes)
+            time.sleep(5)
+            broker.kill()
+            time.sleep(30)
+            broker.start()
+            sender.join()
+            tally = stack.tally([t for t, _ in tickets], 900)
+            tally.extra["non_2xx"] = sum(1 for c in codes if not 200 <= c < 300)
+            tally.extra["answered_5xx"] = len(stack.answered_5xx)
+            return tally
+    finally:
+        broker.kill()
+
+
+def db_down(work: Path) -> Tally:
+    """PostgreSQL (a private cluster) stopped mid-burst for 20 s: webhooks answer 503 with
+    Retry-After meanwhile (the sender retries), nothing gets a 2xx without a stored row, the
+    API, the relay and the workers recover by themselves."""
+    pg = PrivatePostgres(work)
+    pg.init()
+    try:
+        with Stack(work / "stack", pg_admin_url=pg.admin_url) as stack:
+            stack.worker("fast", "urgent,decide,deliver", concurrency=2)
+            stack.worker("slm", "slm")
+            tickets = _routine("db", 100)
+            codes: list[int] = []
+            sender = _burst_in_background(stack, tickets, codes)
+            time.sleep(5)
+            pg.stop()
+            time.sleep(20)
+            pg.start()
+            sender.join()
+            tally = stack.tally([t for t, _ in tickets], 900)
+            tally.extra["acked"] = sum(1 for c in codes if 200 <= c < 300)
+            tally.extra["answered_503"] = sum(1 for c, _ in stack.answered_5xx if c == 503)
+            tally.extra["5xx_without_retry_after"] = sum(
+                1 for _, has in stack.answered_5xx if not has)
+            if tally.extra["5xx_without_retry_after"]:
+                tally.lost += 1  # the guarantee (503 + Retry-After) did not hold
+            return tally
+    finally:
+        pg.destroy()
+
+
 CASES: dict[str, Callable[[Path], Tally]] = {
     "duplicate-storm": duplicate_storm,
     "callback-down": callback_down,
     "poison": poison,
     "kill-worker": kill_worker,
+    "redis-restart": redis_restart,
+    "db-down": db_down,
 }
 
 

@@ -53,17 +53,19 @@ class Tally:
 
 
 class Stack:
-    def __init__(self, workdir: Path, **env: str) -> None:
+    def __init__(self, workdir: Path, *, pg_admin_url: str = PG_ADMIN_URL,
+                 broker_url: str = REDIS_URL, **env: str) -> None:
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.pg_admin_url, self.broker_url = pg_admin_url, broker_url
         self.db = f"deskroute_fault_{uuid.uuid4().hex[:8]}"
-        self.url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{self.db}"
+        self.url = pg_admin_url.rsplit("/", 1)[0] + f"/{self.db}"
         self.receiver = RecordingServer()
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ, "PYTHONPATH": str(REPO), "DESKROUTE_DATABASE_URL": self.url,
-            "DESKROUTE_BROKER_URL": REDIS_URL, "DESKROUTE_WEBHOOK_SECRET": SECRET,
+            "DESKROUTE_BROKER_URL": broker_url, "DESKROUTE_WEBHOOK_SECRET": SECRET,
             "DESKROUTE_CALLBACK_URL": self.receiver.url, "DESKROUTE_KB_DIR": str(workdir / "kb"),
             "DESKROUTE_POLICY": str(policy_in_mode(workdir, "auto")),
             "DESKROUTE_TASK_LEASE_SECONDS": "6", "DESKROUTE_OUTBOX_STUCK_SECONDS": "20",
@@ -74,14 +76,15 @@ class Stack:
         for k in ("DESKROUTE_LLM_MODEL", "DESKROUTE_LLM_API_BASE"):
             self.env.pop(k, None)
         self.procs: dict[str, subprocess.Popen] = {}
+        self.answered_5xx: list[tuple[int, bool]] = []  # (status, had Retry-After) per 5xx
         self.commands: dict[str, list[str]] = {}
 
     # --- lifecycle -------------------------------------------------------------------------
 
     def __enter__(self) -> Stack:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+        with psycopg.connect(self.pg_admin_url, autocommit=True, connect_timeout=5) as admin:
             admin.execute(f'CREATE DATABASE "{self.db}"')
-        redis.Redis.from_url(REDIS_URL).flushdb()
+        redis.Redis.from_url(self.broker_url).flushdb()
         self._cli("db", "upgrade")
         self._run_py("from router.kb.importers import ensure_default_kb\n"
                      "from router.store.db import unit_of_work\n"
@@ -104,8 +107,11 @@ class Stack:
         for name in list(self.procs):
             self.kill(name)
         self.receiver.__exit__(None, None, None)
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+        try:
+            with psycopg.connect(self.pg_admin_url, autocommit=True, connect_timeout=5) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+        except psycopg.OperationalError:
+            pass  # a private cluster already gone
 
     def _cli(self, *args: str) -> None:
         subprocess.run([sys.executable, "-m", "router.cli.main", *args], cwd=REPO, env=self.env,
@@ -162,6 +168,7 @@ class Stack:
                 continue
             if r.status_code < 500:
                 return r.status_code
+            self.answered_5xx.append((r.status_code, "Retry-After" in r.headers))
             time.sleep(float(r.headers.get("Retry-After", "1")))
         return 599
 
