@@ -54,7 +54,8 @@ def relay_once(app: Celery, *, url: str | None = None,
 
 class Housekeeping:
     """Deletes finished outbox rows past ``DESKROUTE_OUTBOX_RETENTION_HOURS``, at most once
-    every ``every`` seconds (called from the relay's and the embedded worker's loops)."""
+    every ``every`` seconds (called from the relay's and the embedded worker's loops). A
+    failed clean-up is logged and retried at the next interval; it never skips a pass."""
 
     def __init__(self, url: str | None, settings: QueueSettings | None = None,
                  every: float = 600.0) -> None:
@@ -66,11 +67,19 @@ class Housekeeping:
         if hours <= 0 or time.monotonic() - self._last < self._every:
             return 0
         self._last = time.monotonic()
-        with unit_of_work(self._url) as session:
-            purged = outbox.purge_done(session, utcnow() - timedelta(hours=hours))
+        try:
+            purged = self._purge(hours)
+        except Exception as exc:  # clean-up only: never stops the loop's real work
+            log.warning("outbox clean-up failed, next try in %.0f s: %s: %s",
+                        self._every, type(exc).__name__, exc)
+            return 0
         if purged:
             log.info("purged %d finished outbox rows older than %.0f h", purged, hours)
         return purged
+
+    def _purge(self, hours: float) -> int:
+        with unit_of_work(self._url) as session:
+            return outbox.purge_done(session, utcnow() - timedelta(hours=hours))
 
 
 def enqueue_next(app: Celery, url: str | None = None) -> None:
