@@ -106,13 +106,17 @@ class ChannelOutcome:
     ``router.domain.OutcomeKind`` value, ``value`` a CSAT score on ``CSAT_SCALE``).
 
     Recorded on the conversation's newest ticket; ``event_id`` (the vendor's event id) makes a
-    redelivered event count once.
+    redelivered event count once. ``status_only``: the channel said only the new status, not
+    the one before (Help Scout's ``convo.status``, a Freshdesk rule): the core then records a
+    resolution only when the ticket is not resolved already and a reopening only after a
+    resolution, so "pending" after deskroute's own reply is not a reopening.
     """
 
     thread_id: str
     outcome: OutcomeKind
     event_id: str
     value: float | None = None
+    status_only: bool = False
     kind: ClassVar[str] = "outcome"
 
 

@@ -11,9 +11,12 @@ them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from router.domain import CSAT_SCALE, OutcomeKind
+from router.domain import CSAT_SCALE, REOPENING_OUTCOMES, OutcomeKind
 from router.pipeline.workflow import Task
 from router.store import models as m
 from router.store import outbox, repo
@@ -98,3 +101,48 @@ def record_thread_reply(session: Session, source: str, thread_id: str, text: str
     seen = repo.outcome_by_event(session, source, event_id)
     record_agent_reply(session, ticket.id, text, source=source, event_id=event_id)
     return ticket, seen is None
+
+
+@dataclass(frozen=True)
+class ThreadOutcome:
+    """What became of an outcome a channel reported on a conversation: recorded on ``ticket``
+    (``new`` false for a redelivered event), or ``skipped`` with the reason."""
+
+    ticket: m.Ticket | None
+    new: bool = False
+    skipped: str | None = None
+
+
+def is_resolved(session: Session, ticket_id: int) -> bool:
+    """Resolved now, as the report counts it: a ``resolved`` outcome after the last reopening
+    (``reopened`` / ``not_helpful``)."""
+    def last(kinds: list[str]) -> int | None:
+        return session.scalar(select(func.max(m.Outcome.id)).where(
+            m.Outcome.ticket_id == ticket_id, m.Outcome.kind.in_(kinds)))
+
+    resolved = last([OutcomeKind.RESOLVED.value])
+    reopening = last([k.value for k in REOPENING_OUTCOMES])
+    return resolved is not None and (reopening is None or resolved > reopening)
+
+
+def record_thread_outcome(session: Session, source: str, thread_id: str, kind: OutcomeKind,
+                          event_id: str, value: float | None = None, *,
+                          status_only: bool = False) -> ThreadOutcome:
+    """An outcome a channel reported on a conversation, recorded on its newest ticket once per
+    ``event_id``. With ``status_only`` (the channel told the new status, not the old) a
+    resolution of a ticket already resolved, or a reopening of one that was not, is skipped:
+    nothing changed that the report counts."""
+    ticket = repo.latest_in_thread(session, source, thread_id)
+    if ticket is None:
+        return ThreadOutcome(None, skipped="outcome on a conversation deskroute has no "
+                                           "ticket for")
+    if repo.outcome_by_event(session, source, event_id) is not None:
+        return ThreadOutcome(ticket, new=False)
+    if status_only and kind in (OutcomeKind.RESOLVED, OutcomeKind.REOPENED):
+        resolved = is_resolved(session, ticket.id)
+        if kind is OutcomeKind.RESOLVED and resolved:
+            return ThreadOutcome(ticket, skipped="already resolved")
+        if kind is OutcomeKind.REOPENED and not resolved:
+            return ThreadOutcome(ticket, skipped="not resolved before: not a reopening")
+    record_outcome(session, ticket.id, kind.value, value, source=source, event_id=event_id)
+    return ThreadOutcome(ticket, new=True)

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from connectors.base import DeliveryResult
-from connectors.freshdesk.schemas import ApiTicket, Conversation
+from connectors.freshdesk.schemas import ApiTicket, Conversation, SatisfactionRating
 from connectors.freshdesk.settings import FreshdeskSettings
 from connectors.http import VendorClient, json_id
 from connectors.text import plain_to_html as as_html
@@ -34,6 +34,11 @@ class FreshdeskClient:
     def ticket(self, ticket_id: str) -> ApiTicket | None:
         data = self.http.get_json(f"/api/v2/tickets/{ticket_id}", {"include": "requester"})
         return None if data is None else ApiTicket.model_validate(data)
+
+    def satisfaction_ratings(self, ticket_id: str) -> list[SatisfactionRating]:
+        """``GET /api/v2/tickets/{id}/satisfaction_ratings``: the ticket's survey answers."""
+        data = self.http.get_json(f"/api/v2/tickets/{ticket_id}/satisfaction_ratings") or []
+        return [SatisfactionRating.model_validate(r) for r in data]
 
     def conversations(self, ticket_id: str) -> list[Conversation]:
         """All of a ticket's conversations, oldest first (Freshdesk pages them)."""

@@ -8,6 +8,14 @@ ticket's description for a new ticket, the newest conversation for a reply — H
 e-mail history removed. A private note or deskroute's own reply is ignored; an agent's public
 reply is an ``AgentReply`` (``<ticket id>:<conversation id>``), compared with deskroute's draft.
 
+Outcomes, from two more rules: ``"event": "status"`` reads the ticket's status — Resolved (4)
+or Closed (5) is a resolution, Open (2) or Pending (3) a reopening, both ``status_only``
+(Freshdesk's placeholders do not give the status before, so the core counts a reopening only
+after a resolution); ``"event": "rating"`` reads the newest satisfaction rating
+(``GET …/satisfaction_ratings``) and maps its ``default_question`` code onto ``CSAT_SCALE``
+(``csat_value``). Dedupe: ``<ticket>:status:<status>:<updated_at>`` and
+``rating:<id>:<updated_at>``.
+
 Dedupe keys: ``<ticket id>`` for the first message, ``<ticket id>:<conversation id>`` after.
 
 Outbound: ``POST /api/v2/tickets/{id}/reply`` (public), ``/notes`` (``private: true``); an
@@ -22,12 +30,14 @@ from typing import Any
 
 from connectors.base import (
     AgentReply,
+    ChannelOutcome,
     DeliveryResult,
     EscalationTarget,
     FollowUp,
     Ignored,
     Inbound,
     NewTicket,
+    PayloadError,
     conversation_id,
 )
 from connectors.freshdesk.client import OPEN, FreshdeskClient
@@ -36,7 +46,23 @@ from connectors.freshdesk.settings import FreshdeskSettings
 from connectors.text import clean_body
 from connectors.vendor import VendorConnector, parse_json, validated
 from connectors.webhook_auth import expect, secret_value
-from router.domain import InboundTicket, OutgoingReply
+from router.domain import CSAT_SCALE, InboundTicket, OutcomeKind, OutgoingReply
+
+RESOLVED_STATUSES, OPEN_STATUSES = (4, 5), (2, 3)
+
+
+def csat_value(code: int) -> float:
+    """A Freshdesk rating code onto ``CSAT_SCALE`` (1..5), linearly by position on the
+    seven-point scale: -103 → 1, -102 → 1.67, -101 → 2.33, 100 → 3, 101 → 3.67, 102 → 4.33,
+    103 → 5 (the classic survey's 103 / 100 / -103 land on 5 / 3 / 1)."""
+    step = abs(code) - 100
+    if code == 100:
+        step = 0
+    elif not (1 <= step <= 3):
+        raise PayloadError("ratings.default_question", f"unknown Freshdesk rating {code}")
+    lo, hi = CSAT_SCALE
+    mid, half = (lo + hi) / 2, (hi - lo) / 2
+    return round(mid + (half * step / 3) * (1 if code > 0 else -1), 2)
 
 
 class FreshdeskConnector(VendorConnector[FreshdeskSettings, FreshdeskClient]):
@@ -60,6 +86,10 @@ class FreshdeskConnector(VendorConnector[FreshdeskSettings, FreshdeskClient]):
             return Ignored(f"ticket {tid} no longer exists", hook.event)
         if hook.event == "created":
             return self._first(ticket, hook.event)
+        if hook.event == "status":
+            return self._status(ticket)
+        if hook.event == "rating":
+            return self._rating(tid)
         convs = self.read_with(lambda c: c.conversations(tid))
         if not convs:
             return self._first(ticket, hook.event or "created")
@@ -73,6 +103,29 @@ class FreshdeskConnector(VendorConnector[FreshdeskSettings, FreshdeskClient]):
         if not text:
             return Ignored("reply has no text to answer", hook.event)
         return FollowUp(self._ticket(ticket, f"{tid}:{latest.id}", text, latest.id))
+
+    def _status(self, ticket: ApiTicket) -> Inbound:
+        status = ticket.status
+        if status in RESOLVED_STATUSES:
+            outcome = OutcomeKind.RESOLVED
+        elif status in OPEN_STATUSES:
+            outcome = OutcomeKind.REOPENED
+        else:
+            return Ignored(f"status {status} is not an outcome", "status")
+        return ChannelOutcome(thread_id=ticket.id, outcome=outcome, status_only=True,
+                              event_id=f"{ticket.id}:status:{status}:{ticket.updated_at or ''}")
+
+    def _rating(self, tid: str) -> Inbound:
+        ratings = self.read_with(lambda c: c.satisfaction_ratings(tid))
+        rated = [r for r in ratings if "default_question" in r.ratings]
+        if not rated:
+            return Ignored("the ticket has no satisfaction rating", "rating")
+        newest = max(rated, key=lambda r: (r.updated_at or r.created_at or "",
+                                           int(r.id) if r.id.isdigit() else 0))
+        return ChannelOutcome(
+            thread_id=tid, outcome=OutcomeKind.CSAT,
+            value=csat_value(newest.ratings["default_question"]),
+            event_id=f"rating:{newest.id}:{newest.updated_at or newest.created_at or ''}")
 
     def _first(self, ticket: ApiTicket, event: str | None) -> Inbound:
         text = clean_body(ticket.description or ticket.description_text or "")

@@ -11,6 +11,11 @@ the payload's ``_embedded.threads`` or, when absent, from ``GET
 agent's — harmless in shadow and assist, where deskroute writes only notes). Notes,
 conversations an agent started and every other event are ignored.
 
+Outcomes: ``convo.status`` (body: the Conversation with its new ``status``; the old one is not
+sent) — ``closed`` is a resolution, ``active``/``pending`` a reopening, both ``status_only`` so
+the core counts a reopening only after a resolution; ``satisfaction.ratings`` (body: the Rating
+object, ``ticketId`` = the conversation) is a CSAT: Great 5, Okay 3, Bad 1 on ``CSAT_SCALE``.
+
 Dedupe keys: ``<conversation id>`` for the first message, ``<conversation id>:<thread id>``.
 
 Outbound (OAuth2 client credentials): ``POST /v2/conversations/{id}/reply`` (to the
@@ -25,6 +30,7 @@ from collections.abc import Callable, Mapping
 
 from connectors.base import (
     AgentReply,
+    ChannelOutcome,
     DeliveryResult,
     EscalationTarget,
     FollowUp,
@@ -35,17 +41,20 @@ from connectors.base import (
     conversation_id,
 )
 from connectors.helpscout.client import HelpScoutClient
-from connectors.helpscout.schemas import Conversation, Thread
+from connectors.helpscout.schemas import Conversation, Rating, Thread
 from connectors.helpscout.settings import HelpScoutSettings
 from connectors.text import clean_body
 from connectors.vendor import VendorConnector, parse_json, validated
 from connectors.webhook_auth import expect, header, hmac_b64, secret_value
-from router.domain import InboundTicket, OutgoingReply
+from router.domain import InboundTicket, OutcomeKind, OutgoingReply
 
 SIGNATURE_HEADER = "X-HelpScout-Signature"
 EVENT_HEADER = "X-HelpScout-Event"
 CREATED, CUSTOMER_REPLY = "convo.created", "convo.customer.reply.created"
 AGENT_REPLY = "convo.agent.reply.created"
+STATUS, RATING = "convo.status", "satisfaction.ratings"
+#: Help Scout's three-point rating onto CSAT_SCALE (1..5): the ends and the middle
+RATING_SCALE = {"great": 5.0, "okay": 3.0, "bad": 1.0}
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -69,9 +78,13 @@ class HelpScoutConnector(VendorConnector[HelpScoutSettings, HelpScoutClient]):
         event = header(headers, EVENT_HEADER)
         if event is None:
             raise PayloadError(EVENT_HEADER, "missing: which Help Scout event is this?")
-        if event not in (CREATED, CUSTOMER_REPLY, AGENT_REPLY):
+        if event == RATING:
+            return self._rating(validated(Rating, parse_json(body)))
+        if event not in (CREATED, CUSTOMER_REPLY, AGENT_REPLY, STATUS):
             return Ignored(f"event {event} is not read", event)
         conv = validated(Conversation, parse_json(body))
+        if event == STATUS:
+            return self._status(conv)
         threads = conv.embedded.threads if conv.embedded and conv.embedded.threads else \
             self.read_with(lambda c: c.threads(conv.id))
         if event == AGENT_REPLY:
@@ -87,6 +100,30 @@ class HelpScoutConnector(VendorConnector[HelpScoutSettings, HelpScoutClient]):
         if newest is None or newest.type != "customer":
             return Ignored("newest thread is not the customer's", event)
         return self._made(FollowUp, conv, f"{conv.id}:{newest.id}", newest, event)
+
+    def _status(self, conv: Conversation) -> Inbound:
+        """Closed: resolved; active or pending: reopened (only after a resolution, which the
+        core checks: Help Scout does not send the previous status)."""
+        status = (conv.status or "").lower()
+        own = self.settings.user_id
+        if status == "closed" and own and str(conv.closedBy or "") == str(own):
+            return Ignored("closed by deskroute's own user (its reply status)", STATUS)
+        if status == "closed":
+            outcome, at = OutcomeKind.RESOLVED, conv.closedAt or conv.userUpdatedAt
+        elif status in ("active", "pending"):
+            outcome, at = OutcomeKind.REOPENED, conv.userUpdatedAt
+        else:
+            return Ignored(f"status {status or '?'} is not an outcome", STATUS)
+        return ChannelOutcome(thread_id=conv.id, outcome=outcome, status_only=True,
+                              event_id=f"{conv.id}:status:{status}:{at or ''}")
+
+    def _rating(self, rating: Rating) -> Inbound:
+        value = RATING_SCALE.get(rating.rating.strip().lower())
+        if value is None:
+            raise PayloadError("rating", f"expected Great, Okay or Bad, got {rating.rating!r}")
+        return ChannelOutcome(
+            thread_id=rating.ticketId, outcome=OutcomeKind.CSAT, value=value,
+            event_id=f"rating:{rating.id}:{rating.modifiedAt or rating.createdAt or ''}")
 
     def _agent_reply(self, conv: Conversation, threads: list[Thread], event: str) -> Inbound:
         replies = sorted((t for t in threads if t.type == "message"), key=lambda t: t.order)

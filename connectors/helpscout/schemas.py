@@ -1,4 +1,5 @@
-"""What deskroute reads from Help Scout webhooks (v2 Conversation object) and threads."""
+"""What deskroute reads from Help Scout webhooks (v2 Conversation object, v2 Rating object) and
+threads (developer.helpscout.com/webhooks: each event's body is the object its table names)."""
 
 from __future__ import annotations
 
@@ -48,3 +49,21 @@ class Conversation(BaseModel):
     primaryCustomer: Person = Field(default_factory=Person)  # noqa: N815
     tags: list[Tag] = Field(default_factory=list)
     embedded: Embedded | None = Field(default=None, alias="_embedded")
+    status: str | None = None  # active | pending | closed | spam (``convo.status``)
+    closedAt: str | None = None  # noqa: N815
+    closedBy: str | None = None  # noqa: N815 - the user id who closed it
+    userUpdatedAt: str | None = None  # noqa: N815
+
+
+class Rating(BaseModel):
+    """The ``satisfaction.ratings`` body (developer.helpscout.com/webhooks/objects/rating):
+    ``ticketId`` is the conversation id, ``rating`` one of Great, Okay, Bad."""
+
+    model_config = _LOOSE
+    id: str = Field(min_length=1, max_length=32)
+    ticketId: str = Field(min_length=1, max_length=32)  # noqa: N815
+    threadId: str | None = None  # noqa: N815
+    rating: str
+    comments: str | None = None
+    createdAt: str | None = None  # noqa: N815
+    modifiedAt: str | None = None  # noqa: N815

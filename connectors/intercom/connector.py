@@ -8,6 +8,14 @@ is a new ticket (the conversation's ``source``), ``conversation.user.replied`` a
 own replies (by ``DESKROUTE_INTERCOM_ADMIN_ID``), other admin topics, bot parts and ``ping``
 are ignored.
 
+Outcomes (topics from developers.intercom.com, Webhook models; each sends the Conversation):
+``conversation.admin.closed`` is a resolution, ``conversation.admin.opened`` a reopening
+(counted only after a resolution: the notification does not say the state before), and
+``conversation.rating.added`` a CSAT — the conversation's ``conversation_rating.rating``, which
+Intercom keeps on 1..5 like ``CSAT_SCALE``, taken as is. Dedupe: the notification's id
+(``notif_…``, the same on a redelivery) for closes and opens; the conversation and the rating's
+``created_at``/``updated_at`` for a rating, so a changed rating counts as the newer one.
+
 Dedupe keys: ``<conversation id>`` for the opening message, ``<conversation id>:<part id>``
 for a reply; a redelivered notification carries the same ids.
 
@@ -23,6 +31,7 @@ from collections.abc import Mapping
 
 from connectors.base import (
     AgentReply,
+    ChannelOutcome,
     DeliveryResult,
     EscalationTarget,
     FollowUp,
@@ -38,9 +47,11 @@ from connectors.intercom.settings import IntercomSettings
 from connectors.text import clean_body
 from connectors.vendor import VendorConnector, parse_json, validated
 from connectors.webhook_auth import expect, hmac_hex, secret_value
-from router.domain import InboundTicket, OutgoingReply
+from router.domain import CSAT_SCALE, InboundTicket, OutcomeKind, OutgoingReply
 
 SIGNATURE_HEADER = "X-Hub-Signature"
+CLOSED, OPENED = "conversation.admin.closed", "conversation.admin.opened"
+RATED = "conversation.rating.added"
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -69,6 +80,8 @@ class IntercomConnector(VendorConnector[IntercomSettings, IntercomClient]):
             return Ignored("ping", topic)
         if conv is not None and topic == "conversation.admin.replied":
             return self._admin_reply(conv, topic)
+        if conv is not None and topic in (CLOSED, OPENED, RATED):
+            return self._outcome(conv, topic, note.id)
         if conv is None or topic not in ("conversation.user.created",
                                          "conversation.user.replied"):
             return Ignored(f"topic {topic} is not read", topic)
@@ -111,6 +124,25 @@ class IntercomConnector(VendorConnector[IntercomSettings, IntercomClient]):
         if not text:
             return Ignored("reply has no text", topic)
         return AgentReply(thread_id=conv.id, text=text, event_id=f"{conv.id}:{part.id}")
+
+    def _outcome(self, conv: Conversation, topic: str, notif_id: str | None) -> Inbound:
+        if topic == RATED:
+            rating = conv.conversation_rating
+            lo, hi = CSAT_SCALE
+            if rating is None or rating.rating is None:
+                raise PayloadError("data.item.conversation_rating.rating", f"missing in {topic}")
+            if not lo <= rating.rating <= hi:
+                raise PayloadError("data.item.conversation_rating.rating",
+                                   f"expected {lo}..{hi}, got {rating.rating}")
+            at = f"{rating.created_at or ''}:{rating.updated_at or ''}"
+            return ChannelOutcome(thread_id=conv.id, outcome=OutcomeKind.CSAT,
+                                  value=float(rating.rating), event_id=f"{conv.id}:rating:{at}")
+        event_id = notif_id or f"{conv.id}:{topic}:{conv.updated_at or ''}"
+        if topic == CLOSED:
+            return ChannelOutcome(thread_id=conv.id, outcome=OutcomeKind.RESOLVED,
+                                  event_id=event_id)
+        return ChannelOutcome(thread_id=conv.id, outcome=OutcomeKind.REOPENED,
+                              event_id=event_id, status_only=True)
 
     def _not_customer(self, author: Author) -> str:
         if author.type == "admin" and author.id and author.id == self.settings.admin_id:

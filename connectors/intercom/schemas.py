@@ -40,11 +40,25 @@ class PartList(BaseModel):
     conversation_parts: list[Part] = Field(default_factory=list)
 
 
+class Rating(BaseModel):
+    """``conversation_rating`` on the Conversation (developers.intercom.com, Conversation Rating
+    model: ``rating`` an integer 1..5, ``remark``, ``created_at`` when it was requested,
+    ``updated_at`` when it last changed)."""
+
+    model_config = _LOOSE
+    rating: int | None = None
+    remark: str | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+
+
 class Conversation(BaseModel):
     model_config = _LOOSE
     id: str = Field(min_length=1, max_length=64)
     source: Source | None = None
     conversation_parts: PartList = Field(default_factory=PartList)
+    conversation_rating: Rating | None = None
+    updated_at: int | None = None
 
     @model_validator(mode="before")
     @classmethod

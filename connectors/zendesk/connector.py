@@ -8,7 +8,13 @@ Inbound, two webhook kinds (both signed the same way):
   answers an agent or itself; an agent's public comment is an ``AgentReply`` (dedupe key
   ``<ticket id>:<comment id>``), compared with the draft deskroute offered or kept.
 * **trigger webhooks** — a trigger's "Notify webhook" action sending ``{"ticket_id":
-  "{{ticket.id}}"}``; the newest public comment is fetched from the API.
+  "{{ticket.id}}"}``; the newest public comment is fetched from the API. With ``"event":
+  "satisfaction"`` (a trigger on "Satisfaction is changed") the ticket's
+  ``satisfaction_rating`` is read instead: ``good`` is a CSAT of 5, ``bad`` of 1 (Zendesk's
+  legacy CSAT is two-point), dedupe ``satisfaction:<rating id>:<score>``.
+
+Outcomes from event webhooks: ``ticket.status_changed`` to solved/closed is a resolution, from
+solved/closed back to an open status a reopening (the event carries both statuses).
 
 Dedupe keys (``external_id``): the ticket's first message is ``<ticket id>`` whichever webhook
 brought it; a later comment is ``<ticket id>:<comment id>``. ``thread_id`` is the ticket id.
@@ -53,6 +59,8 @@ from connectors.zendesk.settings import ZendeskSettings
 from router.domain import InboundTicket, OutcomeKind, OutgoingReply
 
 _DONE = frozenset({"solved", "closed"})
+#: Zendesk's two-point satisfaction onto CSAT_SCALE: its ends
+SATISFACTION_SCALE = {"good": 5.0, "bad": 1.0}
 
 
 class ZendeskConnector(VendorConnector[ZendeskSettings, ZendeskClient]):
@@ -129,6 +137,8 @@ class ZendeskConnector(VendorConnector[ZendeskSettings, ZendeskClient]):
 
     def _trigger(self, trig: TriggerWebhook) -> Inbound:
         tid = trig.ticket_id
+        if trig.event == "satisfaction":
+            return self._satisfaction(tid)
         page = self.read_with(lambda c: c.recent_comments(tid))
         if page is None:
             return Ignored(f"ticket {tid} no longer exists", "trigger")
@@ -149,6 +159,16 @@ class ZendeskConnector(VendorConnector[ZendeskSettings, ZendeskClient]):
             subject=ticket.subject if ticket else None, requester=latest.author_id,
             zendesk_comment_id=latest.id)
         return NewTicket(made) if first else FollowUp(made)
+
+    def _satisfaction(self, tid: str) -> Inbound:
+        ticket = self.read_with(lambda c: c.ticket(tid))
+        rating = ticket.satisfaction_rating if ticket else None
+        score = (rating.score or "").lower() if rating else ""
+        if rating is None or score not in SATISFACTION_SCALE:
+            return Ignored(f"ticket {tid} is not rated ({score or 'no rating'})", "trigger")
+        return ChannelOutcome(thread_id=tid, outcome=OutcomeKind.CSAT,
+                              value=SATISFACTION_SCALE[score],
+                              event_id=f"satisfaction:{rating.id or tid}:{score}")
 
     def _staff_comment(self, ticket_id: str, comment_id: str | None, body: str | None,
                        author_id: str | None, event: str) -> Inbound:

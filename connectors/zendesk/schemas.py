@@ -6,7 +6,7 @@ strings; the REST API carries them as integers. Both are read as strings.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -74,10 +74,13 @@ class EventWebhook(BaseModel):
 
 
 class TriggerWebhook(BaseModel):
-    """The body deskroute's README asks a trigger's webhook action to send."""
+    """The body deskroute's README asks a trigger's webhook action to send:
+    ``{"ticket_id": "{{ticket.id}}"}`` on a new comment, plus ``"event": "satisfaction"`` on the
+    trigger for satisfaction ratings (the rating itself is read from the API)."""
 
     model_config = _LOOSE
     ticket_id: str = Field(min_length=1, max_length=64, pattern=r"^\d+$")
+    event: Literal["comment", "satisfaction"] | None = None
 
 
 # --- REST API -------------------------------------------------------------------------------
@@ -111,9 +114,21 @@ class CommentPage(BaseModel):
     next_page: str | None = None
 
 
+class SatisfactionRating(BaseModel):
+    """``satisfaction_rating`` on the REST ticket (developer.zendesk.com, Tickets: "the
+    satisfaction rating of the ticket, if it exists, or the state of satisfaction"): ``score``
+    is ``good`` or ``bad`` once rated, ``offered`` / ``unoffered`` before."""
+
+    model_config = _LOOSE
+    id: str | None = None
+    score: str | None = None
+    comment: str | None = None
+
+
 class ApiTicket(BaseModel):
     model_config = _LOOSE
     id: str
+    satisfaction_rating: SatisfactionRating | None = None
     subject: str | None = None
     description: str | None = None
     requester_id: str | None = None

@@ -218,15 +218,18 @@ def _agent_reply(session: Any, source: str, event: AgentReply) -> Accepted:
 def _channel_outcome(session: Any, source: str, event: ChannelOutcome) -> Accepted:
     """The helpdesk reported what became of a conversation (solved, reopened, a rating):
     recorded on its newest ticket through router.outcomes, once per vendor event id."""
-    from router.outcomes import record_outcome
+    from router.outcomes import OutcomeError, record_thread_outcome
 
-    ticket = repo.latest_in_thread(session, source, event.thread_id)
-    if ticket is None:
-        return Accepted(WebhookIgnored(reason="outcome on a conversation deskroute has no "
-                                       "ticket for", event=event.kind), False)
-    new = repo.outcome_by_event(session, source, event.event_id) is None
-    record_outcome(session, ticket.id, event.outcome.value, event.value, source=source,
-                   event_id=event.event_id)
+    try:
+        done = record_thread_outcome(session, source, event.thread_id, event.outcome,
+                                     event.event_id, event.value,
+                                     status_only=event.status_only)
+    except OutcomeError as exc:  # a value off the scale: the connector's mapping is wrong
+        raise PayloadError("outcome", str(exc)) from exc
+    if done.ticket is None or done.skipped:
+        return Accepted(WebhookIgnored(reason=done.skipped or "", event=event.kind), False)
     session.commit()
-    return Accepted(WebhookAccepted(ticket_id=ticket.id, duplicate=not new, state=ticket.state,
-                                    kind=event.kind, thread_id=ticket.thread_id), created=new)
+    ticket = done.ticket
+    return Accepted(WebhookAccepted(ticket_id=ticket.id, duplicate=not done.new,
+                                    state=ticket.state, kind=event.kind,
+                                    thread_id=ticket.thread_id), created=done.new)

@@ -112,7 +112,8 @@ def test_teammate_parts_own_replies_and_pings_are_ignored_an_admin_reply_is_read
                 part_type="note")
     assert isinstance(c.parse({}, FakeIntercom.signed(  # the newest comment, not the note
         ic.notification("conversation.admin.replied", cid, last_parts=2))[0]), AgentReply)
-    other = c.parse({}, FakeIntercom.signed(ic.notification("conversation.admin.closed", cid))[0])
+    other = c.parse({}, FakeIntercom.signed(ic.notification("conversation.admin.snoozed",
+                                                             cid))[0])
     assert isinstance(other, Ignored) and "not read" in other.reason
     ping = c.parse({}, b'{"type": "notification_event", "topic": "ping", "data": {"item": {}}}')
     assert isinstance(ping, Ignored) and ping.reason == "ping"

@@ -71,6 +71,19 @@ class Kit:
     def group(self, conv: str) -> str | None:
         raise NotImplementedError
 
+    # --- what the helpdesk reports afterwards (outcomes) -----------------------------------------
+
+    def resolved(self, conv: str) -> tuple[bytes, dict[str, str]]:
+        """An agent marks the conversation solved/closed: the vendor's webhook for it."""
+        raise NotImplementedError
+
+    def reopened(self, conv: str) -> tuple[bytes, dict[str, str]]:
+        raise NotImplementedError
+
+    def rated(self, conv: str) -> tuple[tuple[bytes, dict[str, str]], float]:
+        """The customer rates the conversation: the webhook and the CSAT it means (1..5)."""
+        raise NotImplementedError
+
 
 class ZendeskKit(Kit):
     name, reply_path, settings_class = "zendesk", r"PUT /api/v2/tickets/\d+\.json", \
@@ -106,6 +119,16 @@ class ZendeskKit(Kit):
     def group(self, conv: str) -> str | None:
         g = self.fake.tickets[int(conv)]["group_id"]
         return None if g is None else str(g)
+
+    def resolved(self, conv: str) -> tuple[bytes, dict[str, str]]:
+        return self.fake.signed(self.fake.status_event(int(conv), "OPEN", "SOLVED"))
+
+    def reopened(self, conv: str) -> tuple[bytes, dict[str, str]]:
+        return self.fake.signed(self.fake.status_event(int(conv), "SOLVED", "OPEN"))
+
+    def rated(self, conv: str) -> tuple[tuple[bytes, dict[str, str]], float]:
+        self.fake.rate(int(conv), "bad")  # a trigger on "Satisfaction is changed"
+        return self.fake.signed({"ticket_id": conv, "event": "satisfaction"}), 1.0
 
 
 class FreshdeskKit(Kit):
@@ -145,6 +168,18 @@ class FreshdeskKit(Kit):
     def group(self, conv: str) -> str | None:
         g = self.fake.tickets[int(conv)]["group_id"]
         return None if g is None else str(g)
+
+    def resolved(self, conv: str) -> tuple[bytes, dict[str, str]]:
+        self.fake.set_status(int(conv), 4)  # Resolved; the rule "Status is changed" fires
+        return self._hook(conv, "status")
+
+    def reopened(self, conv: str) -> tuple[bytes, dict[str, str]]:
+        self.fake.set_status(int(conv), 2)  # Open
+        return self._hook(conv, "status")
+
+    def rated(self, conv: str) -> tuple[tuple[bytes, dict[str, str]], float]:
+        self.fake.rate(int(conv), 102)  # Very happy; the rule "Customer feedback is received"
+        return self._hook(conv, "rating"), 4.33
 
 
 class IntercomKit(Kit):
@@ -187,6 +222,18 @@ class IntercomKit(Kit):
         g = self.fake.conversations[conv]["team_assignee_id"]
         return None if g is None else str(g)
 
+    def resolved(self, conv: str) -> tuple[bytes, dict[str, str]]:
+        self.fake.set_state(conv, "closed")
+        return self.fake.signed(self.fake.notification("conversation.admin.closed", conv))
+
+    def reopened(self, conv: str) -> tuple[bytes, dict[str, str]]:
+        self.fake.set_state(conv, "open")
+        return self.fake.signed(self.fake.notification("conversation.admin.opened", conv))
+
+    def rated(self, conv: str) -> tuple[tuple[bytes, dict[str, str]], float]:
+        self.fake.rate(conv, 4)
+        return self.fake.signed(self.fake.notification("conversation.rating.added", conv)), 4.0
+
 
 class HelpScoutKit(Kit):
     name, reply_path, settings_class = "helpscout", r"POST /v2/conversations/\d+/reply", \
@@ -221,6 +268,17 @@ class HelpScoutKit(Kit):
     def group(self, conv: str) -> str | None:
         a = self.fake.conversations[int(conv)]["assignee"]
         return None if a is None else str(a["id"])
+
+    def resolved(self, conv: str) -> tuple[bytes, dict[str, str]]:
+        self.fake.set_status(int(conv), "closed")
+        return self.fake.signed(self.fake.payload(int(conv)), "convo.status")
+
+    def reopened(self, conv: str) -> tuple[bytes, dict[str, str]]:
+        self.fake.set_status(int(conv), "active")
+        return self.fake.signed(self.fake.payload(int(conv)), "convo.status")
+
+    def rated(self, conv: str) -> tuple[tuple[bytes, dict[str, str]], float]:
+        return self.fake.signed(self.fake.rating(int(conv), "Okay"), "satisfaction.ratings"), 3.0
 
 
 KITS: dict[str, type[Kit]] = {k.name: k for k in (ZendeskKit, FreshdeskKit, IntercomKit,

@@ -4,7 +4,9 @@ Shapes from developers.freshdesk.com/api: ``GET /api/v2/tickets/{id}`` (``includ
 ``GET /api/v2/tickets/{id}/conversations`` (``per_page``/``page``, oldest first, ``incoming``
 and ``private`` flags, HTML ``body`` and ``body_text``), ``POST …/reply`` and ``…/notes``
 answering 201 with the conversation, ``PUT /api/v2/tickets/{id}`` (``tags`` replaces the
-ticket's tags; unknown fields are a 400 "Validation failed"). Auth: basic, API key as user.
+ticket's tags; unknown fields are a 400 "Validation failed"), ``GET
+/api/v2/tickets/{id}/satisfaction_ratings`` (a list; ``ratings.default_question`` a code from
+103 to -103). Auth: basic, API key as user.
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ class FakeFreshdesk(FakeVendor):
     def __init__(self) -> None:
         super().__init__()
         self._ids = itertools.count(1001)
+        self._clock = itertools.count(1)
         self.tickets: dict[int, dict[str, Any]] = {}
         self.route("GET", r"/api/v2/tickets/(\d+)", self._show)
         self.route("PUT", r"/api/v2/tickets/(\d+)", self._update)
         self.route("GET", r"/api/v2/tickets/(\d+)/conversations", self._conversations)
+        self.route("GET", r"/api/v2/tickets/(\d+)/satisfaction_ratings", self._ratings)
         self.route("POST", r"/api/v2/tickets/(\d+)/reply", self._reply)
         self.route("POST", r"/api/v2/tickets/(\d+)/notes", self._note)
         self.route("GET", r"/api/v2/agents/me", lambda r, m: Response(200, {
@@ -59,8 +63,25 @@ class FakeFreshdesk(FakeVendor):
             "id": tid, "subject": subject, "description": description_html,
             "description_text": _text(description_html), "requester_id": 5001,
             "requester": {"id": 5001, "email": "ann@customer.example", "name": "Ann"},
-            "status": 2, "group_id": None, "tags": list(tags or ["vip"]), "conversations": []}
+            "status": 2, "group_id": None, "tags": list(tags or ["vip"]), "conversations": [],
+            "ratings": [], "updated_at": self._now()}
         return tid
+
+    def _now(self) -> str:
+        """A timestamp that moves on with every change (Freshdesk's ``updated_at``)."""
+        return f"2025-01-08T10:{next(self._clock) // 60 % 60:02d}:{next(self._clock) % 60:02d}Z"
+
+    def set_status(self, tid: int, status: int) -> None:
+        self.tickets[tid].update(status=status, updated_at=self._now())
+
+    def rate(self, tid: int, code: int) -> int:
+        rid = next(self._ids)
+        at = self._now()
+        self.tickets[tid]["ratings"].append({
+            "id": rid, "survey_id": 4, "user_id": 5001, "agent_id": BOT_ID, "group_id": None,
+            "ticket_id": tid, "feedback": "", "ratings": {"default_question": code},
+            "created_at": at, "updated_at": at})
+        return rid
 
     def add_conversation(self, tid: int, body_html: str, *, incoming: bool,
                          private: bool = False, user_id: int = 5001) -> int:
@@ -85,7 +106,7 @@ class FakeFreshdesk(FakeVendor):
 
     @staticmethod
     def _public(t: dict[str, Any], requester: bool = False) -> dict[str, Any]:
-        out = {k: v for k, v in t.items() if k not in ("conversations", "requester")}
+        out = {k: v for k, v in t.items() if k not in ("conversations", "requester", "ratings")}
         if requester:
             out["requester"] = t["requester"]
         return out
@@ -117,6 +138,10 @@ class FakeFreshdesk(FakeVendor):
         per = int(req.query.get("per_page", ["30"])[0])
         page = int(req.query.get("page", ["1"])[0])
         return Response(200, t["conversations"][(page - 1) * per: page * per])
+
+    def _ratings(self, req: Request, m: re.Match[str]) -> Response:
+        t = self._get(m)
+        return Response(404, None) if t is None else Response(200, t["ratings"])
 
     def _post(self, req: Request, m: re.Match[str], private: bool) -> Response:
         t = self._get(m)

@@ -103,6 +103,22 @@ class FakeHelpScout(FakeVendor):
         conv["threads"] = len(conv["_threads"])
         return tid
 
+    def set_status(self, cid: int, status: str, by: int = AGENT_ID) -> None:
+        """A user changes the status: ``convo.status`` follows."""
+        conv = self.conversations[cid]
+        at = f"2025-01-09T{len(self.requests) % 24:02d}:{next(self._ids) % 60:02d}:00Z"
+        conv.update(status=status, userUpdatedAt=at)
+        conv["closedAt"], conv["closedBy"] = (at, by) if status == "closed" else (None, None)
+
+    def rating(self, cid: int, rating: str) -> dict[str, Any]:
+        """The ``satisfaction.ratings`` body (the v2 Rating object) for a customer's rating."""
+        conv = self.conversations[cid]
+        return {"id": next(self._ids), "customer": {"id": CUSTOMER_ID, "firstName": "Ann",
+                                                    "lastName": "Lee"},
+                "ticketId": cid, "threadId": conv["_threads"][-1]["id"],
+                "mailbox": {"id": 1, "name": "Support"}, "rating": rating, "comments": "",
+                "createdAt": "2025-01-09T12:00:00Z", "modifiedAt": "2025-01-09T12:00:00Z"}
+
     def threads_of(self, cid: int, kind: str) -> list[str]:
         return [t["body"] for t in self.conversations[cid]["_threads"] if t["type"] == kind]
 

@@ -86,6 +86,19 @@ class FakeIntercom(FakeVendor):
         parts["total_count"] = len(parts["conversation_parts"])
         return pid
 
+    def set_state(self, cid: str, state: str) -> None:
+        """An admin closes or opens the conversation (``state`` closed | open)."""
+        self.conversations[cid].update(state=state, open=state == "open",
+                                       updated_at=int(time.time()))
+
+    def rate(self, cid: str, rating: int, remark: str = "") -> None:
+        """The customer rates the conversation (1..5, Intercom's conversation rating)."""
+        now = int(time.time())
+        self.conversations[cid]["conversation_rating"] = {
+            "rating": rating, "remark": remark, "created_at": now, "updated_at": now,
+            "contact": {"type": "contact", "id": "5bc8f7ae2d96695c18a"},
+            "teammate": {"type": "admin", "id": AGENT_ADMIN}}
+
     def parts(self, cid: str, part_type: str) -> list[str]:
         return [p["body"] for p in self.conversations[cid]["conversation_parts"]
                 ["conversation_parts"] if p["part_type"] == part_type]

@@ -67,7 +67,8 @@ class FakeZendesk(FakeVendor):
         requester = self.customer(email)
         self.tickets[tid] = {"id": tid, "subject": subject, "description": body,
                              "requester_id": requester, "status": "new", "group_id": None,
-                             "tags": list(tags or ["vip"]), "comments": []}
+                             "tags": list(tags or ["vip"]), "comments": [],
+                             "satisfaction_rating": {"score": "unoffered"}}
         self.add_comment(tid, requester, body)
         return tid
 
@@ -77,6 +78,12 @@ class FakeZendesk(FakeVendor):
             {"id": cid, "type": "Comment", "author_id": author, "body": body,
              "html_body": f"<p>{body}</p>", "plain_body": body, "public": public})
         return cid
+
+    def rate(self, tid: int, score: str) -> int:
+        """The requester answers the (legacy) CSAT survey: ``good`` or ``bad``."""
+        rid = next(self._ids)
+        self.tickets[tid]["satisfaction_rating"] = {"id": rid, "score": score, "comment": None}
+        return rid
 
     def public_replies(self, tid: int) -> list[str]:
         return [c["body"] for c in self.tickets[tid]["comments"]
