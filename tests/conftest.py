@@ -96,17 +96,19 @@ def pg_url_module() -> Iterator[str]:
 
 
 @pytest.fixture
-def redis_url() -> str:
+def redis_url() -> Iterator[str]:
+    """An emptied Redis database of this test's own (tests/redis_db.py), or
+    DESKROUTE_TEST_REDIS_URL as is where that is set."""
     try:
         import redis
 
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except Exception as exc:  # noqa: BLE001
         missing_service(f"Redis at {REDIS_URL} ({exc.__class__.__name__})")
-    import redis as _r
+    from tests.redis_db import claimed_db
 
-    _r.Redis.from_url(REDIS_URL).flushdb()
-    return REDIS_URL
+    with claimed_db(REDIS_URL, fixed=os.environ.get("DESKROUTE_TEST_REDIS_URL")) as url:
+        yield url
 
 
 @pytest.fixture

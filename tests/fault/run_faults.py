@@ -12,6 +12,7 @@ duplicates above 0. Run one case with ``--only NAME``.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 import threading
@@ -188,6 +189,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", choices=sorted(CASES), action="append")
     args = ap.parse_args()
+    # a TERM (CI's timeout, a Ctrl-C'd make) unwinds the cases so each stack stops its
+    # processes and drops its database instead of leaving them running
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     failed = False
     lines = []
     with tempfile.TemporaryDirectory(prefix="deskroute-fault-") as tmp:

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,13 @@ import redis
 
 from connectors.signing import signed_headers
 from tests.helpers_http import RecordingServer, free_port
+from tests.redis_db import claimed_db
 from tests.rollout_policy import policy_in_mode
 
 REPO = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = os.environ.get("DESKROUTE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("DESKROUTE_FAULT_REDIS_URL", "redis://127.0.0.1:6379/13")
+REDIS_URL = "redis://127.0.0.1:6379"  # a database of the stack's own is claimed there
+FIXED_REDIS_URL = os.environ.get("DESKROUTE_FAULT_REDIS_URL")  # or this one, as is
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 TERMINAL = ("delivered", "escalated", "failed", "assisted", "shadowed")
 ROUTINE = ["Do you accept PayPal?", "How long does shipping take?",
@@ -54,10 +57,15 @@ class Tally:
 
 class Stack:
     def __init__(self, workdir: Path, *, pg_admin_url: str = PG_ADMIN_URL,
-                 broker_url: str = REDIS_URL, **env: str) -> None:
+                 broker_url: str | None = None, **env: str) -> None:
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.pg_admin_url, self.broker_url = pg_admin_url, broker_url
+        self.pg_admin_url = pg_admin_url
+        # a private Redis (redis-restart) as given; else a database no other run uses
+        self._broker = ExitStack()
+        self._broker_claimed = broker_url is None
+        self.broker_url = broker_url or self._broker.enter_context(
+            claimed_db(REDIS_URL, fixed=FIXED_REDIS_URL))
         self.db = f"deskroute_fault_{uuid.uuid4().hex[:8]}"
         self.url = pg_admin_url.rsplit("/", 1)[0] + f"/{self.db}"
         self.receiver = RecordingServer()
@@ -65,7 +73,7 @@ class Stack:
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ, "PYTHONPATH": str(REPO), "DESKROUTE_DATABASE_URL": self.url,
-            "DESKROUTE_BROKER_URL": broker_url, "DESKROUTE_WEBHOOK_SECRET": SECRET,
+            "DESKROUTE_BROKER_URL": self.broker_url, "DESKROUTE_WEBHOOK_SECRET": SECRET,
             "DESKROUTE_CALLBACK_URL": self.receiver.url, "DESKROUTE_KB_DIR": str(workdir / "kb"),
             "DESKROUTE_POLICY": str(policy_in_mode(workdir, "auto")),
             "DESKROUTE_TASK_LEASE_SECONDS": "6", "DESKROUTE_OUTBOX_STUCK_SECONDS": "20",
@@ -82,9 +90,17 @@ class Stack:
     # --- lifecycle -------------------------------------------------------------------------
 
     def __enter__(self) -> Stack:
+        try:
+            return self._start()
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def _start(self) -> Stack:
         with psycopg.connect(self.pg_admin_url, autocommit=True, connect_timeout=5) as admin:
             admin.execute(f'CREATE DATABASE "{self.db}"')
-        redis.Redis.from_url(self.broker_url).flushdb()
+        if not self._broker_claimed:
+            redis.Redis.from_url(self.broker_url).flushdb()  # a private Redis of the case
         self._cli("db", "upgrade")
         self._run_py("from router.kb.importers import ensure_default_kb\n"
                      "from router.store.db import unit_of_work\n"
@@ -106,12 +122,14 @@ class Stack:
     def __exit__(self, *exc: object) -> None:
         for name in list(self.procs):
             self.kill(name)
-        self.receiver.__exit__(None, None, None)
+        if self.receiver._thread.is_alive():  # shutdown() waits forever on one never started
+            self.receiver.__exit__(None, None, None)
         try:
             with psycopg.connect(self.pg_admin_url, autocommit=True, connect_timeout=5) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
         except psycopg.OperationalError:
             pass  # a private cluster already gone
+        self._broker.close()
 
     def _cli(self, *args: str) -> None:
         subprocess.run([sys.executable, "-m", "router.cli.main", *args], cwd=REPO, env=self.env,
@@ -212,10 +230,30 @@ class Stack:
             by_ticket[key[0]].add(key[1])
             same_id[key] += 1
         finished = sum(1 for s, _ in states.values() if s in TERMINAL)
-        return Tally(
+        tally = Tally(
             sent=len(ids), stored=len(states), finished=finished, lost=len(ids) - finished,
             duplicates=sum(1 for i in ids if len(by_ticket.get(i, ())) > 1),
             resent_same_id=sum(n - 1 for n in same_id.values() if n > 1))
+        if tally.lost:
+            self.explain([i for i in ids if states.get(i, ("missing",))[0] not in TERMINAL])
+        return tally
+
+    def explain(self, unfinished: list[str]) -> None:
+        """On stderr: where the unfinished tickets stand (state, outbox rows) and the end of
+        every process log, so a failed case in CI says why before its store is dropped."""
+        with psycopg.connect(self.url.replace("+psycopg", ""), connect_timeout=5) as conn:
+            rows = conn.execute(
+                "SELECT t.external_id, t.state, o.task, o.status, o.runs, o.attempts, o.owner, "
+                "o.available_at - now() FROM tickets t LEFT JOIN outbox o ON o.ticket_id = t.id "
+                "WHERE t.source = 'generic' AND t.external_id = ANY(%s) ORDER BY t.id, o.id",
+                (unfinished,)).fetchall()
+        print(f"-- {len(unfinished)} unfinished tickets (ticket, state, task, outbox status, "
+              "runs, attempts, owner, due in):", file=sys.stderr)
+        for row in rows[:40]:
+            print("  ", *row, file=sys.stderr)
+        for name in sorted(self.commands):
+            tail = self.log(name).splitlines()[-15:]
+            print(f"-- {name}.log (last {len(tail)} lines)", *tail, sep="\n", file=sys.stderr)
 
 
 def supervise(stack: Stack, name: str, *, kills: int, every: float,

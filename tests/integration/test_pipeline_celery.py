@@ -77,7 +77,8 @@ def test_celery_worker_on_redis_and_postgres_answers_and_escalates(
 
 
 def test_broker_outage_between_commit_and_enqueue_loses_nothing(
-        pg_url: str, worker: subprocess.Popen, monkeypatch: pytest.MonkeyPatch) -> None:
+        pg_url: str, redis_url: str, worker: subprocess.Popen,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from router.worker.celery_app import make_celery
     from router.worker.dispatch import relay_once
 
@@ -89,6 +90,5 @@ def test_broker_outage_between_commit_and_enqueue_loses_nothing(
         assert outbox.unfinished_count(s) == 1
         assert repo.get_ticket(s, tid).state == "received"  # type: ignore[union-attr]
     # The broker is back: the relay moves the pending row and the worker finishes the ticket.
-    real = os.environ.get("DESKROUTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    assert relay_once(make_celery(real), url=pg_url) == 1
+    assert relay_once(make_celery(redis_url), url=pg_url) == 1
     assert _wait_final(pg_url, tid) == "escalated"
