@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.fault.llm_down import llm_down
 from tests.fault.private import PrivatePostgres, PrivateRedis
 from tests.fault.stack import ROUTINE, Stack, Tally, supervise
 
@@ -182,6 +183,7 @@ CASES: dict[str, Callable[[Path], Tally]] = {
     "kill-worker": kill_worker,
     "redis-restart": redis_restart,
     "db-down": db_down,
+    "llm-down": llm_down,
 }
 
 
