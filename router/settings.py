@@ -71,6 +71,16 @@ class ModelSettings(BaseSettings):
     # llama.cpp's extra (repacking) buffer types: "auto" turns them off where AMX is present
     # (they crash there: router/backends/llama_cpu.py), "off" forces the safe mode everywhere
     slm_extra_buffers: Literal["auto", "on", "off"] = "auto"
+    # layers llama.cpp offloads to the GPU: needs llama-cpp-python built with CUDA (or Metal,
+    # ROCm, Vulkan); a CPU-only build ignores it. 0 = CPU only, -1 = every layer
+    slm_gpu_layers: int = Field(default=0, ge=-1)
+    # a shared OpenAI-compatible llama.cpp server (python -m router.backends.llama_server, or
+    # llama.cpp's llama-server) that SLM workers call instead of loading the GGUF themselves:
+    # same prompts and verifier, drafts counted as local. Unset = the model in this process
+    slm_api_base: str | None = None
+    slm_api_key: str | None = None
+    slm_api_model: str = "local"  # the model name sent (the server's --model_alias, if any)
+    slm_timeout: float = Field(default=60.0, gt=0)  # per call, capped by the ticket's budget
     embedding_model: str | None = None
     # int8: the encoder's linear layers quantised per channel at load time, ~2x faster for a
     # single ticket on CPU (cosine 0.98 to fp32); a classifier records the precision it was

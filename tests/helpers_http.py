@@ -74,6 +74,7 @@ class CapturingProxy:
 
     def __init__(self, upstream: str) -> None:
         self.bodies: list[bytes] = []
+        self.headers: list[dict[str, str]] = []  # each request's headers, in order
         outer = self
         self.upstream = upstream.rstrip("/")
 
@@ -82,6 +83,7 @@ class CapturingProxy:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 outer.bodies.append(body)
+                outer.headers.append(dict(self.headers))
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in {"host", "content-length"}}
                 resp = httpx.request(method, outer.upstream + self.path, content=body,

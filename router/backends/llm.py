@@ -24,10 +24,14 @@ def _litellm() -> Any:
 class LLMBackend:
     name = "llm"
 
-    def __init__(self, settings: LLMSettings) -> None:
+    def __init__(self, settings: LLMSettings, *, extra_body: dict[str, Any] | None = None
+                 ) -> None:
+        """``extra_body``: sampling fields the OpenAI API lacks, sent as they are (the SLM
+        on a llama.cpp server: ``repeat_penalty``)."""
         if not settings.llm_model:
             raise BackendError("no hosted LLM configured (DESKROUTE_LLM_MODEL is empty)")
         self._s = settings
+        self._extra = {"extra_body": extra_body} if extra_body else {}
         _litellm()  # imported here (seconds, once per process), not inside a ticket's budget
 
     @property
@@ -68,6 +72,7 @@ class LLMBackend:
                     max_tokens=self._s.llm_max_tokens,
                     temperature=self._s.llm_temperature,
                     **({"seed": self._s.llm_seed} if self._s.llm_seed is not None else {}),
+                    **self._extra,
                 )
                 break
             except Exception as exc:  # litellm maps provider errors onto many exception types

@@ -15,7 +15,11 @@ from router.domain import Draft
 from router.settings import ModelSettings, bundled_slm_path
 
 if TYPE_CHECKING:
+    from router.backends.slm_server import SLMServerBackend
     from router.kb.settings import KBSettings
+
+#: how the local model samples, in this process or on a shared llama.cpp server
+SAMPLING: dict[str, Any] = {"temperature": 0.2, "top_p": 0.9, "repeat_penalty": 1.15, "seed": 7}
 
 
 class SLMBackend:
@@ -23,7 +27,7 @@ class SLMBackend:
 
     def __init__(self, model_path: str, *, n_ctx: int = 2048, max_tokens: int = 160,
                  threads: int = 1, logprobs: bool = True,
-                 extra_buffers: ExtraBuffers = "auto") -> None:
+                 extra_buffers: ExtraBuffers = "auto", gpu_layers: int = 0) -> None:
         from llama_cpp import Llama  # heavy import, once per process
 
         if not os.path.isfile(model_path):
@@ -39,6 +43,7 @@ class SLMBackend:
                     model_path=model_path,
                     n_ctx=n_ctx,
                     n_threads=threads,
+                    n_gpu_layers=gpu_layers,  # 0 = CPU only; -1 = all (a CUDA build)
                     logits_all=logprobs,
                     verbose=False,
                 )
@@ -61,12 +66,9 @@ class SLMBackend:
                 out: Any = self._llm.create_chat_completion(
                     messages=messages,  # type: ignore[arg-type]
                     max_tokens=self._max_tokens,
-                    temperature=0.2,
-                    top_p=0.9,
-                    repeat_penalty=1.15,
                     logprobs=self._logprobs,
                     top_logprobs=1 if self._logprobs else None,
-                    seed=7,
+                    **SAMPLING,
                 )
         except Exception as exc:  # llama.cpp raises ValueError/RuntimeError on bad context
             raise BackendError(f"local model failed: {exc}") from exc
@@ -102,15 +104,21 @@ def _mean_logprob(logprobs: Any) -> float | None:
 
 @lru_cache(maxsize=2)
 def _cached(path: str, n_ctx: int, max_tokens: int, threads: int,
-            extra_buffers: ExtraBuffers, logprobs: bool) -> SLMBackend:
+            extra_buffers: ExtraBuffers, gpu_layers: int, logprobs: bool) -> SLMBackend:
     return SLMBackend(path, n_ctx=n_ctx, max_tokens=max_tokens, threads=threads,
-                      logprobs=logprobs, extra_buffers=extra_buffers)
+                      logprobs=logprobs, extra_buffers=extra_buffers, gpu_layers=gpu_layers)
 
 
-def get_slm(settings: ModelSettings | None = None, *, kb: KBSettings | None = None) -> SLMBackend:
-    """This process's local model (loaded once per configuration). ``kb``: the knowledge
-    base settings handed down (read from the environment when not)."""
+def get_slm(settings: ModelSettings | None = None, *,
+            kb: KBSettings | None = None) -> SLMBackend | SLMServerBackend:
+    """This process's local model (loaded once per configuration), or the shared llama.cpp
+    server when ``DESKROUTE_SLM_API_BASE`` is set. ``kb``: the knowledge base settings handed
+    down (read from the environment when not)."""
     s = settings or ModelSettings()
+    if s.slm_api_base:
+        from router.backends.slm_server import SLMServerBackend
+
+        return SLMServerBackend.for_settings(s)
     path = s.slm_model or str(bundled_slm_path())
     logprobs = s.slm_logprobs
     if logprobs is None:  # only the verifier's logprob check reads them
@@ -118,4 +126,4 @@ def get_slm(settings: ModelSettings | None = None, *, kb: KBSettings | None = No
 
         logprobs = (kb or KBSettings()).min_logprob is not None
     return _cached(path, s.slm_context, s.slm_max_tokens, s.slm_threads,
-                   s.slm_extra_buffers, logprobs)
+                   s.slm_extra_buffers, s.slm_gpu_layers, logprobs)

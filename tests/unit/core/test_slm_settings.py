@@ -47,3 +47,26 @@ def test_threads_default_to_one_whatever_the_core_count(
     slm.get_slm()
     assert [call[3] for call in built] == [1, 3]
     assert slm.SLMBackend.__init__.__kwdefaults__["threads"] == 1
+
+
+def test_gpu_layers_setting_reaches_the_model(
+    built: list[tuple], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DESKROUTE_SLM_GPU_LAYERS", raising=False)
+    slm.get_slm()
+    monkeypatch.setenv("DESKROUTE_SLM_GPU_LAYERS", "-1")
+    slm.get_slm()
+    assert [call[5] for call in built] == [0, -1]
+    assert slm.SLMBackend.__init__.__kwdefaults__["gpu_layers"] == 0
+
+
+def test_a_shared_server_replaces_the_model_in_process(
+    built: list[tuple], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from router.backends.slm_server import SLMServerBackend
+
+    monkeypatch.setenv("DESKROUTE_SLM_API_BASE", "http://slm.internal:8081/v1")
+    monkeypatch.setenv("DESKROUTE_LLM_API_KEY", "sk-hosted-secret")
+    backend = slm.get_slm()
+    assert isinstance(backend, SLMServerBackend) and built == []  # no GGUF loaded here
+    assert backend.api_base == "http://slm.internal:8081/v1"
