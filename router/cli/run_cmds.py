@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from router.cli.output import console, err_console, fail
@@ -86,7 +88,9 @@ def worker(
                       services=Services.from_settings(settings, connectors=connectors))
     app.worker_main(["worker", "-Q", ",".join(wanted), "--concurrency", str(concurrency),
                      "--pool", pool, "--loglevel", loglevel, "--without-gossip",
-                     "--without-mingle", "-n", f"deskroute-{'-'.join(wanted)}@%h"])
+                     "--without-mingle",
+                     # unique per process: several workers of one queue may share a machine
+                     "-n", f"deskroute-{'-'.join(wanted)}-{os.getpid()}@%h"])
 
 
 def relay(every: float = typer.Option(1.0, help="Seconds between passes.")) -> None:

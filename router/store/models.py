@@ -185,7 +185,8 @@ class OutboxRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    owner: Mapped[str | None] = mapped_column(String(255), nullable=True)  # host:pid of the run
+    # host:pid of the run (kept when done: which worker process ran it)
+    owner: Mapped[str | None] = mapped_column(String(255), nullable=True)
     available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

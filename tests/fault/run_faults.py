@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tests.fault.llm_down import llm_down
 from tests.fault.private import PrivatePostgres, PrivateRedis
+from tests.fault.scale_out import scale_out
 from tests.fault.stack import ROUTINE, Stack, Tally, supervise
 
 HERE = Path(__file__).resolve().parent
@@ -184,6 +185,7 @@ CASES: dict[str, Callable[[Path], Tally]] = {
     "redis-restart": redis_restart,
     "db-down": db_down,
     "llm-down": llm_down,
+    "scale-out": scale_out,
 }
 
 

@@ -144,3 +144,18 @@ def test_a_task_that_crashes_its_worker_ends_escalated_after_bounded_runs(
     assert sent[tid]["type"] == "ticket.escalated" and "poison" in sent[tid]["reason"]
     assert sent[other]["reason"] == "routine test escalation"
     assert len(requests) == 2  # one note each, nothing sent twice
+
+
+def test_a_finished_task_keeps_the_worker_that_ran_it(sqlite_url: str) -> None:
+    """Which worker process (host:pid) ran each task stays in the store once it is done: an
+    operator tracing a ticket sees it, and the fault suite's scale-out case proves from it
+    that every worker of a queue took work."""
+    _, oid = _ticket(sqlite_url, "owner-1")
+    with unit_of_work(sqlite_url) as s:
+        assert outbox.start_run(s, oid, owner="worker-b:4242", lease=60, max_runs=3) is Start.RUN
+    with unit_of_work(sqlite_url) as s:
+        outbox.finish(s, oid)
+    with unit_of_work(sqlite_url) as s:
+        row = s.get(m.OutboxRow, oid)
+        assert row is not None and (row.status, row.owner) == ("done", "worker-b:4242")
+        assert outbox.start_run(s, oid, owner="worker-c:1", lease=60, max_runs=3) is Start.DONE
