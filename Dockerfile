@@ -36,7 +36,8 @@ RUN apt-get update \
 # CPU-only torch first, so sentence-transformers does not pull a CUDA build.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 COPY --from=build /wheels /wheels
-RUN pip install --find-links /wheels deskroute && rm -rf /wheels
+# [server]: the OpenAI-compatible llama.cpp server (the compose file's slm-server profile)
+RUN pip install --find-links /wheels 'deskroute[server]' && rm -rf /wheels
 RUN useradd --create-home --uid 10001 deskroute && mkdir -p /data && chown deskroute /data
 USER deskroute
 WORKDIR /data

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from router.backends import slm
@@ -70,3 +72,20 @@ def test_a_shared_server_replaces_the_model_in_process(
     backend = slm.get_slm()
     assert isinstance(backend, SLMServerBackend) and built == []  # no GGUF loaded here
     assert backend.api_base == "http://slm.internal:8081/v1"
+
+
+def test_the_shared_server_serves_the_workers_model_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from router.backends.llama_server import defaults
+    from router.settings import ModelSettings, bundled_slm_path
+
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    assert defaults(["--port", "8081"], ModelSettings()) == [
+        "--port", "8081", "--model", str(bundled_slm_path()), "--n_gpu_layers", "0"]
+    monkeypatch.setenv("DESKROUTE_SLM_MODEL", str(gguf))
+    monkeypatch.setenv("DESKROUTE_SLM_GPU_LAYERS", "-1")
+    assert defaults([], ModelSettings()) == ["--model", str(gguf), "--n_gpu_layers", "-1"]
+    assert defaults(["--model=x.gguf", "--n_gpu_layers", "20"], ModelSettings()) == [
+        "--model=x.gguf", "--n_gpu_layers", "20"]
