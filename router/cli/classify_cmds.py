@@ -11,22 +11,16 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from router.cli.output import console, err_console, fail
+
 app = typer.Typer(help="Train, evaluate and calibrate the ticket classifier.", no_args_is_help=True)
-_err = Console(stderr=True)
-_out = Console()
-
-
-def _fail(message: str) -> NoReturn:
-    _err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 @contextmanager
@@ -36,7 +30,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, float], None]]:
         yield lambda stage, frac: None
         return
     columns = (TextColumn("{task.description:<22}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=_err, transient=True) as bar:
+    with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=1.0)
 
         def update(stage: str, frac: float) -> None:
@@ -51,7 +45,7 @@ def _read(path: Path, *, min_classes: int, empty_text: str = "skip") -> list[tup
     try:
         return read_labelled_csv(path, min_classes=min_classes, empty_text=empty_text)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _table(title: str, values: dict[str, Any]) -> Table:
@@ -86,7 +80,7 @@ _SHARE_HELP = (
 
 def _share(value: float | None) -> float | None:
     if value is not None and not 0.0 <= value <= 1.0:
-        _fail("--oos-share must be between 0 and 1")
+        fail("--oos-share must be between 0 and 1")
     return value
 
 
@@ -99,9 +93,9 @@ def _shares(value: str | None) -> list[float]:
     try:
         shares = [float(part) for part in value.split(",") if part.strip()]
     except ValueError:
-        _fail(f"--oos-share {value!r}: give numbers between 0 and 1, separated by commas")
+        fail(f"--oos-share {value!r}: give numbers between 0 and 1, separated by commas")
     if not shares or any(not 0.0 <= v <= 1.0 for v in shares):
-        _fail(f"--oos-share {value!r}: give numbers between 0 and 1, separated by commas")
+        fail(f"--oos-share {value!r}: give numbers between 0 and 1, separated by commas")
     return shares
 
 
@@ -143,7 +137,7 @@ def train_cmd(
     from router.classify.training import train_classifier
 
     if not 0.0 < target_unsafe < 1.0:
-        _fail("--target-unsafe must be between 0 and 1")
+        fail("--target-unsafe must be between 0 and 1")
     _share(oos_share)
     rows = _read(data, min_classes=2)
     try:
@@ -158,7 +152,7 @@ def train_cmd(
                 finetune_options=FinetuneOptions(epochs=epochs),
             )
     except (ValueError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     point = dict(clf.meta.get("operating_point", {}))
     summary = {
         "out": str(out),
@@ -179,7 +173,7 @@ def train_cmd(
     if as_json:
         print(json.dumps({**summary, "operating_point": point}))
     else:
-        _out.print(_table("trained classifier", {**summary, **_promise(point)}))
+        console.print(_table("trained classifier", {**summary, **_promise(point)}))
 
 
 @app.command("eval")
@@ -215,7 +209,7 @@ def eval_cmd(
     from router.evaluate import evaluate
 
     if not 0.0 < target_unsafe < 1.0:
-        _fail("--target-unsafe must be between 0 and 1")
+        fail("--target-unsafe must be between 0 and 1")
     shares = _shares(oos_shares)
     train_rows = _read(train, min_classes=2)
     test_rows = _read(test, min_classes=0, empty_text="keep")
@@ -232,18 +226,18 @@ def eval_cmd(
                 oos_shares=shares,
             )
     except (ValueError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         print(json.dumps(result))
         return
     points = result.pop("operating_points")
-    _out.print(_table(f"{method}: {train.name} → {test.name}", result))
+    console.print(_table(f"{method}: {train.name} → {test.name}", result))
     table = Table(title="operating points (chosen on TRAIN, measured on TEST)")
     for column in points[0] if points else ():
         table.add_column(column.replace("_", " "), justify="right")
     for point in points:
         table.add_row(*("n/a" if v is None else str(v) for v in point.values()))
-    _out.print(table)
+    console.print(table)
 
 
 @app.command("calibrate")
@@ -287,15 +281,15 @@ def calibrate_cmd(
     from router.calibrate import calibrate_classifier
 
     if (target_unsafe is None) == (target_llm_share is None):
-        _fail("give exactly one of --target-unsafe or --target-llm-share")
+        fail("give exactly one of --target-unsafe or --target-llm-share")
     if data is not None and from_outcomes:
-        _fail("give at most one of --data or --from-outcomes")
+        fail("give at most one of --data or --from-outcomes")
     if from_outcomes and oos_share is not None:
-        _fail("--from-outcomes measures the out-of-scope share: drop --oos-share")
+        fail("--from-outcomes measures the out-of-scope share: drop --oos-share")
     _share(oos_share)
     for value in (target_unsafe, target_llm_share):
         if value is not None and not 0.0 <= value <= 1.0:
-            _fail("targets must be between 0 and 1")
+            fail("targets must be between 0 and 1")
     rows = _read(data, min_classes=0) if data is not None else None
     try:
         result = calibrate_classifier(
@@ -308,9 +302,9 @@ def calibrate_cmd(
             database_url=database_url,
         )
     except (ValueError, OSError, TypeError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except SQLAlchemyError as exc:
-        _fail(f"cannot read outcomes from the store: {exc.__class__.__name__}: {exc}")
+        fail(f"cannot read outcomes from the store: {exc.__class__.__name__}: {exc}")
     if as_json:
         print(json.dumps(result))
     else:
@@ -322,4 +316,4 @@ def calibrate_cmd(
                 f"{measured['tickets']} logged tickets "
                 f"({measured['low']:.2f}-{measured['high']:.2f} at 90 %)"
             )
-        _out.print(_table("calibrated", shown))
+        console.print(_table("calibrated", shown))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -11,7 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-console = Console()
+# piped or redirected (a report saved to a file, CI logs) rich would assume 80 columns and cut
+# wide tables; COLUMNS, where set, still wins
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200)
 # soft_wrap: an error stays one line whatever the terminal width (logs, grep, CI output)
 err_console = Console(stderr=True, soft_wrap=True)
 

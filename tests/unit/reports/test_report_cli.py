@@ -56,3 +56,18 @@ def test_user_mistakes_are_one_line_errors(sqlite_url: str) -> None:
     assert bad_since.exit_code == 2 and "--since" in bad_since.output
     both = _run(sqlite_url, "--json", "--csv")
     assert both.exit_code == 2 and "Traceback" not in both.output
+
+
+def test_a_report_piped_to_a_file_keeps_every_column(sqlite_url: str) -> None:
+    # rich assumed 80 columns when stdout was not a terminal and cut the wide tables
+    # (the per-route table's headers came out as 'ticke…', 'defle…', 'escal…')
+    import os
+    import subprocess
+    import sys
+
+    seed_store(sqlite_url)
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    out = subprocess.run([sys.executable, "-m", "router.cli.main", "report", "--database-url",
+                          sqlite_url], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "…" not in out.stdout, out.stdout
