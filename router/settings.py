@@ -35,6 +35,9 @@ class StoreSettings(BaseSettings):
     # PostgreSQL: a store that does not answer fails fast instead of hanging each caller
     db_connect_timeout: int = Field(default=5, ge=1, le=300)  # seconds to open a connection
     db_statement_timeout: float = Field(default=30.0, ge=0)  # seconds per statement; 0 = none
+    # PostgreSQL connections a process keeps open, and how many webhooks store at once (more
+    # wait their turn: opening a connection per request cost more than the wait, issue 14)
+    db_pool_size: int = Field(default=10, ge=1, le=500)
 
 
 class QueueSettings(BaseSettings):

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         ensure_ready(url)  # an unmigrated store refuses to start (SQLite is migrated)
         logs.install()  # again: the server may have configured logging since create_app
         app.state.sessions = sessionmaker(bind=get_engine(url), expire_on_commit=False)
+        # webhooks store on at most as many threads as the pool has connections
+        app.state.store_limiter = anyio.CapacityLimiter(settings.store.db_pool_size)
         app.state.metrics = ops.metrics_source(app.state.sessions)
         background: Any = None
         if queue.broker_url:
@@ -84,6 +87,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.state.breakers = breaker_states  # the embedded worker's, when it runs here
     app.state.kick = _nothing
     app.state.connectors = connectors
+    app.state.purged_at = float("-inf")  # expired webhook-ids last deleted (monotonic)
     app.include_router(health.router)
     app.include_router(webhooks.router)
     app.include_router(slack.router)

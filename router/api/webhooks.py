@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -51,6 +52,7 @@ from router.store.replay import find_message, purge_messages, record_message
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
 T = TypeVar("T")
+PURGE_EVERY = 10.0  # seconds between deletions of expired webhook-ids, per process
 
 _SIGNATURE_HEADERS = [
     {"name": "webhook-id", "in": "header", "required": False,
@@ -118,7 +120,8 @@ async def receive(source: str, request: Request) -> Any:
     body = await _read_body(request, getattr(connector, "max_body_bytes", None)
                             or settings.max_body_bytes)
     try:
-        accepted = await store_within(settings.webhook_timeout_seconds, accept,
+        accepted = await store_within(settings.webhook_timeout_seconds,
+                                      request.app.state.store_limiter, accept,
                                       request.app.state, source, connector, request.headers, body)
     except UpstreamError as exc:  # the vendor redelivers; nothing stored meanwhile
         log.warning("%s webhook deferred: %s", source, exc)
@@ -140,8 +143,10 @@ async def receive(source: str, request: Request) -> Any:
     return accepted.response
 
 
-async def store_within(seconds: float, func: Callable[..., T], *args: Any) -> T:
-    """Run ``func`` in a worker thread, giving up after ``seconds`` (``TimeoutError``).
+async def store_within(seconds: float, limiter: anyio.CapacityLimiter,
+                       func: Callable[..., T], *args: Any) -> T:
+    """Run ``func`` in a worker thread (at most ``limiter``'s tokens at once), giving up after
+    ``seconds``, the wait for a token included (``TimeoutError``).
 
     A hung store (a frozen database holds a pooled connection forever, whatever the
     timeouts) must not hold the request past the sender's own timeout: the caller answers
@@ -150,54 +155,76 @@ async def store_within(seconds: float, func: Callable[..., T], *args: Any) -> T:
     never a 2xx for a row that was not stored.
     """
     with anyio.fail_after(seconds):
-        return await anyio.to_thread.run_sync(partial(func, *args), abandon_on_cancel=True)
+        return await anyio.to_thread.run_sync(partial(func, *args), abandon_on_cancel=True,
+                                              limiter=limiter)
 
 
 def accept(state: Any, source: str, connector: Connector, headers: Any,
            body: bytes) -> Accepted:
-    """Verify, de-duplicate (ticket id and webhook-id), validate, store and commit."""
+    """Verify, parse and validate (no store needed), then store, de-duplicate (ticket id and
+    webhook-id) and commit in one short transaction."""
     try:
         message_id = connector.verify(headers, body)
     except SignatureError as exc:
         raise HTTPException(status_code=401, detail=str(exc)) from exc
+    try:
+        event = connector.parse(headers, body)
+        if isinstance(event, Handshake):
+            return Accepted(WebhookIgnored(reason="handshake", event=event.kind), False,
+                            answer=event.answer)
+        if isinstance(event, Ignored):
+            return Accepted(WebhookIgnored(reason=event.reason, event=event.event), False)
+        inbound = None if isinstance(event, AgentReply | ChannelOutcome) else prepare_ticket(
+            event.ticket, getattr(connector, "payload_fields", None))  # a new ticket or follow-up
+    except PayloadError as exc:
+        raise HTTPException(
+            status_code=422, detail={"field": exc.field, "message": exc.message}
+        ) from exc
     digest = hashlib.sha256(body).hexdigest()
     session = state.sessions()
     try:
-        seen = find_message(session, source, message_id) if message_id else None
-        if seen is not None and seen.body_sha256 != digest:
-            raise HTTPException(status_code=409, detail=(
-                "webhook-id was already used for a different body; "
-                "send a new webhook-id for a new message"))
-        # A repeated webhook-id with the same body is parsed again and meets its own ticket
-        # (insert-or-ignore): the same answer as the first time, with duplicate: true.
-        try:
-            event = connector.parse(headers, body)
-            if isinstance(event, Handshake):
-                return Accepted(WebhookIgnored(reason="handshake", event=event.kind), False,
-                                answer=event.answer)
-            if isinstance(event, Ignored):
-                return Accepted(WebhookIgnored(reason=event.reason, event=event.event), False)
+        if isinstance(event, AgentReply | ChannelOutcome):
+            seen = find_message(session, source, message_id) if message_id else None
+            _refuse_reuse(seen.body_sha256 if seen is not None else None, digest)
             if isinstance(event, AgentReply):
                 return _agent_reply(session, source, event)
-            if isinstance(event, ChannelOutcome):
-                return _channel_outcome(session, source, event)
-            inbound = prepare_ticket(event.ticket, getattr(connector, "payload_fields", None))
-        except PayloadError as exc:
-            raise HTTPException(
-                status_code=422, detail={"field": exc.field, "message": exc.message}
-            ) from exc
-        ticket, created = repo.insert_ticket(session, inbound)
-        if message_id and seen is None:
-            record_message(session, source, message_id, digest, ticket.id)
-            window = state.api_settings.replay_window_seconds
-            purge_messages(session, utcnow() - timedelta(seconds=2 * window))
+            return _channel_outcome(session, source, event)
+        assert inbound is not None
+        # A repeated webhook-id with the same body meets its own ticket (insert-or-ignore):
+        # the same answer as the first time, with duplicate: true.
+        ticket = repo.store_ticket(session, inbound)
+        if message_id:
+            first = record_message(session, source, message_id, digest, ticket.id)
+            if first != digest:
+                session.rollback()  # nothing of this request is stored
+                _refuse_reuse(first, digest)
+            _purge_expired(state, session)
         session.commit()
-        return Accepted(WebhookAccepted(ticket_id=ticket.id, duplicate=not created,
+        return Accepted(WebhookAccepted(ticket_id=ticket.id, duplicate=not ticket.created,
                                         state=ticket.state, kind=event.kind,
-                                        thread_id=ticket.thread_id), created=created)
+                                        thread_id=ticket.thread_id), created=ticket.created)
     finally:
         session.close()
 
+
+def _purge_expired(state: Any, session: Any) -> None:
+    """Forget webhook-ids past twice the replay window (their timestamps are refused anyway),
+    at most every ``PURGE_EVERY`` seconds per process: a DELETE per request cost a round trip
+    per request for nothing."""
+    now = time.monotonic()
+    if now - state.purged_at < PURGE_EVERY:
+        return
+    state.purged_at = now
+    window = state.api_settings.replay_window_seconds
+    purge_messages(session, utcnow() - timedelta(seconds=2 * window))
+
+
+def _refuse_reuse(stored: str | None, digest: str) -> None:
+    """409 when the webhook-id was already used for another body (``stored``: its digest)."""
+    if stored is not None and stored != digest:
+        raise HTTPException(status_code=409, detail=(
+            "webhook-id was already used for a different body; "
+            "send a new webhook-id for a new message"))
 
 
 def _agent_reply(session: Any, source: str, event: AgentReply) -> Accepted:

@@ -71,6 +71,7 @@ def make_engine(url: str, settings: StoreSettings | None = None) -> Engine:
     if url.startswith("postgresql") and s.db_statement_timeout > 0:
         connect_args["options"] = f"-c statement_timeout={int(s.db_statement_timeout * 1000)}"
     return create_engine(url, pool_pre_ping=True, pool_timeout=s.db_connect_timeout,
+                         pool_size=s.db_pool_size,
                          connect_args=connect_args if url.startswith("postgresql") else {})
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import Table, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from router.store import models as m
@@ -61,14 +62,15 @@ def _owner_gone(owner: str | None) -> bool:
     return False
 
 
-def add_outbox(session: Session, task: str, ticket_id: int, *, delay: float = 0.0) -> m.OutboxRow:
-    """Queue ``task``; ``delay`` seconds makes it due later (a delivery retry's back-off)."""
-    row = m.OutboxRow(task=task, ticket_id=ticket_id)
-    if delay > 0:
-        row.available_at = utcnow() + timedelta(seconds=delay)
-    session.add(row)
-    session.flush()
-    return row
+def add_outbox(session: Session, task: str, ticket_id: int, *, delay: float = 0.0) -> int:
+    """Queue ``task`` (its row's id); ``delay`` seconds makes it due later (a delivery
+    retry's back-off). One Core INSERT: it is on every webhook's path."""
+    now = utcnow()
+    o = m.OutboxRow.__table__.c
+    return int(session.execute(insert(cast(Table, m.OutboxRow.__table__)).values(
+        task=task, ticket_id=ticket_id, status=PENDING, attempts=0, runs=0,
+        available_at=now + timedelta(seconds=delay) if delay > 0 else now, created_at=now,
+    ).returning(o.id)).scalar_one())
 
 
 def due_outbox(
@@ -103,16 +105,17 @@ def reclaim_orphans(session: Session) -> int:
     return len(orphans)
 
 
-def mark_enqueued(session: Session, row: m.OutboxRow, *, resend_after: float) -> None:
-    """The row is on the broker. Unless a worker starts it first, it is presumed lost and
+def mark_enqueued(session: Session, rows: Iterable[m.OutboxRow], *, resend_after: float) -> None:
+    """The rows are on the broker. Unless a worker starts one first, it is presumed lost and
     re-sent after ``resend_after`` seconds, doubling with each send (a row waiting in a long
-    backlog is re-sent a few times, not every minute)."""
+    backlog is re-sent a few times, not every minute). One flush for all: one batched UPDATE."""
     now = utcnow()
-    row.status = ENQUEUED
-    row.attempts += 1
-    row.enqueued_at = now
-    wait = min(MAX_RESEND_WAIT, resend_after * 2 ** min(row.attempts - 1, 20))
-    row.available_at = now + timedelta(seconds=wait)
+    for row in rows:
+        row.status = ENQUEUED
+        row.attempts += 1
+        row.enqueued_at = now
+        wait = min(MAX_RESEND_WAIT, resend_after * 2 ** min(row.attempts - 1, 20))
+        row.available_at = now + timedelta(seconds=wait)
     session.flush()
 
 

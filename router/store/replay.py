@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from router.store import models as m
+from router.store.repo import insert_or_ignore
 
 
 def find_message(session: Session, source: str, message_id: str) -> m.WebhookMessage | None:
@@ -21,20 +21,17 @@ def find_message(session: Session, source: str, message_id: str) -> m.WebhookMes
 
 def record_message(
     session: Session, source: str, message_id: str, body_sha256: str, ticket_id: int | None
-) -> m.WebhookMessage:
-    """Insert-or-get on (source, message_id): a concurrent delivery of the same id may win."""
-    row = m.WebhookMessage(source=source, message_id=message_id, body_sha256=body_sha256,
-                           ticket_id=ticket_id)
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        existing = find_message(session, source, message_id)
-        if existing is None:
-            raise
-        return existing
-    return row
+) -> str:
+    """Insert-or-ignore on (source, message_id); returns the body digest stored for the id:
+    ``body_sha256`` itself, or the first delivery's when the id was already used (a
+    redelivery, or a concurrent one that won). The caller refuses a different digest."""
+    w = m.WebhookMessage.__table__.c
+    stmt = insert_or_ignore(session, m.WebhookMessage, ["source", "message_id"]).values(
+        source=source, message_id=message_id, body_sha256=body_sha256, ticket_id=ticket_id)
+    if session.execute(stmt.returning(w.id)).first() is not None:
+        return body_sha256
+    return str(session.scalar(select(w.body_sha256).where(
+        w.source == source, w.message_id == message_id)))
 
 
 def purge_messages(session: Session, received_before: datetime) -> int:

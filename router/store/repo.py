@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,38 +25,55 @@ from router.store.models import utcnow
 from router.store.outbox import add_outbox
 
 
-def insert_ticket(session: Session, ticket: InboundTicket) -> tuple[m.Ticket, bool]:
+@dataclass(frozen=True)
+class StoredTicket:
+    """What the webhook answers with: the row's id, state and thread, and whether it is new."""
+
+    id: int
+    state: str
+    thread_id: str | None
+    created: bool
+
+
+def insert_or_ignore(session: Session, table: type[m.Base], unique: list[str]) -> Any:
+    """``INSERT ... ON CONFLICT (unique) DO NOTHING`` on PostgreSQL and SQLite alike: a
+    concurrent delivery of the same key waits for the other transaction and then inserts
+    nothing, without a savepoint or a SELECT first."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(cast(Table, table.__table__)).on_conflict_do_nothing(index_elements=unique)
+
+
+def store_ticket(session: Session, ticket: InboundTicket) -> StoredTicket:
     """Insert-or-ignore on (source, external_id) and queue its ``decide`` task.
 
-    Returns the stored row and whether it is new. The outbox row is written in the same
-    transaction, so a crash between commit and enqueue loses nothing.
+    The webhook's hot path: one INSERT for a new ticket (a SELECT more for a duplicate) and
+    the outbox row in the same transaction, so a crash between commit and enqueue loses
+    nothing. SQLAlchemy Core, not the ORM: no identity map or unit of work per request.
     """
-    existing = find_ticket(session, ticket.source, ticket.external_id)
-    if existing is not None:
-        return existing, False
-    row = m.Ticket(
-        source=ticket.source,
-        external_id=ticket.external_id,
-        channel=ticket.channel,
-        requester=ticket.requester,
-        subject=ticket.subject,
-        body=ticket.body,
-        language=ticket.language,
-        thread_id=ticket.thread_id,
-        state=TicketState.RECEIVED.value,
-        meta=dict(ticket.metadata),
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:  # a concurrent delivery of the same id won the race
-        existing = find_ticket(session, ticket.source, ticket.external_id)
-        if existing is None:
-            raise
-        return existing, False
+    t = m.Ticket.__table__.c
+    values = {
+        "source": ticket.source, "external_id": ticket.external_id, "channel": ticket.channel,
+        "requester": ticket.requester, "subject": ticket.subject, "body": ticket.body,
+        "language": ticket.language, "thread_id": ticket.thread_id,
+        "state": TicketState.RECEIVED.value, "meta": dict(ticket.metadata),
+    }
+    stmt = insert_or_ignore(session, m.Ticket, ["source", "external_id"])
+    row = session.execute(stmt.values(values).returning(t.id, t.state, t.thread_id)).first()
+    if row is None:  # already stored (a redelivery, or a concurrent one that won)
+        row = session.execute(select(t.id, t.state, t.thread_id).where(
+            t.source == ticket.source, t.external_id == ticket.external_id)).one()
+        return StoredTicket(row.id, row.state, row.thread_id, created=False)
     add_outbox(session, "decide", row.id)
-    return row, True
+    return StoredTicket(row.id, row.state, row.thread_id, created=True)
+
+
+def insert_ticket(session: Session, ticket: InboundTicket) -> tuple[m.Ticket, bool]:
+    """:func:`store_ticket`, returning the ORM row (for callers off the webhook's hot path)."""
+    stored = store_ticket(session, ticket)
+    row = session.get(m.Ticket, stored.id)
+    assert row is not None  # just inserted or found, in this transaction
+    return row, stored.created
 
 
 def find_ticket(session: Session, source: str, external_id: str) -> m.Ticket | None:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from connectors.signing import signed_headers
+from router.api import webhooks
 from router.api.app import create_app
 from router.store import models as m
 from router.store.db import unit_of_work
@@ -223,7 +224,9 @@ def test_a_webhook_id_reused_for_another_body_is_409(client: TestClient, store: 
     assert count(store, m.Ticket) == before
 
 
-def test_ids_older_than_the_window_are_purged(client: TestClient, store: str) -> None:
+def test_ids_older_than_the_window_are_purged(client: TestClient, store: str,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(webhooks, "PURGE_EVERY", 0.0)  # on every request, not every 10 s
     old, new = f"msg_{new_id()}", f"msg_{new_id()}"
     assert post(client, {"id": new_id(), "body": "hi"}, msg_id=old).status_code == 202
     with unit_of_work(store) as s:

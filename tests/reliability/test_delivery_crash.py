@@ -48,7 +48,7 @@ def _drafted(url: str) -> tuple[int, int]:
         repo.set_state(s, row, TicketState.DRAFTED)
         for o in s.scalars(select(m.OutboxRow)):
             o.status = "done"
-        return row.id, outbox.add_outbox(s, "deliver", row.id).id
+        return row.id, outbox.add_outbox(s, "deliver", row.id)
 
 
 @pytest.fixture

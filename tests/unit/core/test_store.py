@@ -28,7 +28,7 @@ def test_due_outbox_returns_pending_and_lost_rows_only(sqlite_url: str) -> None:
         t, _ = repo.insert_ticket(s, _ticket("b"))
         rows = outbox.due_outbox(s)
         assert [r.task for r in rows] == ["decide"]
-        outbox.mark_enqueued(s, rows[0], resend_after=60)
+        outbox.mark_enqueued(s, rows[:1], resend_after=60)
         assert outbox.due_outbox(s) == []
         # an enqueued row no worker started is handed out again once presumed lost
         rows[0].available_at = utcnow() - timedelta(seconds=1)
