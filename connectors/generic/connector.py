@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -65,6 +65,38 @@ class GenericTicket(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+class GenericDraft(BaseModel):
+    """What a ``ticket.draft`` callback says about the draft (``router.rollout.assist``)."""
+
+    model_config = ConfigDict(extra="allow")
+    draft_id: int | None = None
+    route: str | None = None
+    intent: str | None = None
+    confidence: float | None = None
+    signals: list[dict[str, Any]] = Field(default_factory=list,
+                                          description="`{name, score, reason}` each")
+    backend: str | None = None
+    model: str | None = None
+    approved_answers: list[dict[str, Any]] = Field(
+        default_factory=list, description="`{id, kb, question, answer}` each")
+    policy: dict[str, Any] | None = Field(default=None, description="`{name, hash}`")
+
+
+class GenericCallback(BaseModel):
+    """The body POSTed to ``DESKROUTE_CALLBACK_URL`` (see README: 'Generic webhook'), signed
+    like inbound webhooks; one ``webhook-id`` per ticket and event, the same on every retry."""
+
+    type: Literal["ticket.reply", "ticket.note", "ticket.draft", "ticket.escalated"]
+    ticket_id: int
+    external_id: str
+    text: str = Field(description="the reply, the escalation note, or the draft (ready to "
+                                  "send)")
+    reason: str = Field(description="why a human has the ticket (empty for a reply)")
+    note: str | None = Field(default=None, description="`ticket.draft` only: what an agent "
+                                                       "reads about the draft")
+    draft: GenericDraft | None = Field(default=None, description="`ticket.draft` only")
+
+
 class GenericConnector(Connector):
     name = "generic"
     settings_class = GenericSettings
@@ -107,10 +139,10 @@ class GenericConnector(Connector):
         if not url:
             # Nothing to push to: the reply stays in the store, readable at GET /tickets/{id}.
             return DeliveryResult(ok=True, error="no callback URL configured; stored only")
-        body = json.dumps({
+        body = json.dumps(GenericCallback.model_validate({
             "type": event, "ticket_id": reply.ticket_id, "external_id": reply.external_id,
             "text": reply.text, "reason": reply.reason, **extra,
-        }).encode()
+        }).model_dump(mode="json", exclude_unset=True)).encode()
         headers = {"content-type": "application/json"}
         if self.settings.webhook_secret:
             # One id per ticket and event, so a receiver can drop a re-sent callback.

@@ -15,7 +15,17 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from connectors.registry import Registry
-from router.api import email_inbound, health, kb, logs, ops, slack, tickets, webhooks
+from router.api import (
+    callbacks,
+    email_inbound,
+    health,
+    kb,
+    logs,
+    ops,
+    slack,
+    tickets,
+    webhooks,
+)
 from router.api.middleware import RefuseNulInUrl
 from router.api.schemas import ErrorOut
 from router.breakers import breaker_states
@@ -95,6 +105,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.include_router(tickets.router)
     app.include_router(kb.router)
     ops.install(app)
+    callbacks.install(app)  # the webhooks deskroute sends (OpenAPI `webhooks`)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -48,8 +48,9 @@ def report(
 
 @router.get("/metrics", dependencies=[Depends(require_admin)], tags=["reports"],
             response_class=Response,
-            responses={**ADMIN_RESPONSES, 200: {"content": {"text/plain": {}},
-                                                "description": "Prometheus text exposition"}})
+            responses={**ADMIN_RESPONSES, 200: {
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+                "description": "Prometheus text exposition"}})
 def metrics(request: Request) -> Response:
     """Prometheus metrics, read from the store (the same in every API process)."""
     from router.metrics import CONTENT_TYPE

@@ -23,6 +23,7 @@ from pathlib import Path
 from tests.fault.llm_down import llm_down
 from tests.fault.private import PrivatePostgres, PrivateRedis
 from tests.fault.scale_out import scale_out
+from tests.fault.schema_case import schemathesis_case
 from tests.fault.stack import ROUTINE, Stack, Tally, supervise
 
 HERE = Path(__file__).resolve().parent
@@ -186,6 +187,7 @@ CASES: dict[str, Callable[[Path], Tally]] = {
     "db-down": db_down,
     "llm-down": llm_down,
     "scale-out": scale_out,
+    "schemathesis": schemathesis_case,
 }
 
 
