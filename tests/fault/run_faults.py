@@ -25,6 +25,7 @@ from tests.fault.private import PrivatePostgres, PrivateRedis
 from tests.fault.scale_out import scale_out
 from tests.fault.schema_case import schemathesis_case
 from tests.fault.stack import ROUTINE, Stack, Tally, supervise
+from tests.fault.state_machine import state_machine_case
 
 HERE = Path(__file__).resolve().parent
 
@@ -188,6 +189,7 @@ CASES: dict[str, Callable[[Path], Tally]] = {
     "llm-down": llm_down,
     "scale-out": scale_out,
     "schemathesis": schemathesis_case,
+    "state-machine": state_machine_case,
 }
 
 
