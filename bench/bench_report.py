@@ -8,21 +8,36 @@ merely loading those rows into Python objects, which is what the report did befo
 computed by SQL aggregates.
 
     python bench/bench_report.py --tickets 100000
+    python bench/bench_report.py --tickets 100000 --compare /tmp/old   # + that checkout's report
     python bench/bench_report.py --url sqlite:////tmp/bench.db --tickets 20000
+
+``--compare DIR`` times the report code of another checkout (``git worktree add DIR <commit>``)
+on the same database in the same run, so a change is measured against its baseline under the
+same load. Besides wall time it prints the PostgreSQL backend's CPU time per report (read from
+``/proc`` when the server runs on this machine), which other jobs on the machine disturb far
+less than the wall time.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# the report code of this checkout (or of --root's), not whatever the venv installed
+_ROOT = sys.argv[sys.argv.index("--root") + 1] if "--root" in sys.argv else str(
+    Path(__file__).resolve().parents[1])
+sys.path.insert(0, _ROOT)
 
 from sqlalchemy import insert, select  # noqa: E402
 
@@ -108,6 +123,62 @@ def timed(fn: Any, runs: int) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+def backend_cpu(pid: int) -> float | None:
+    """CPU seconds the PostgreSQL backend has used (None when it is not on this machine)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_reports(url: str, runs: int, by: str | None) -> dict[str, Any]:
+    """Median wall and backend-CPU milliseconds of ``build_report`` (after one warm-up run)."""
+    from sqlalchemy import text
+
+    from router.reports import build_report
+    from router.store.db import session_factory
+
+    sessions = session_factory(url)
+    walls, cpus, result = [], [], None
+    for i in range(runs + 1):
+        with sessions() as s:
+            pid = (s.execute(text("SELECT pg_backend_pid()")).scalar()
+                   if s.get_bind().dialect.name == "postgresql" else None)
+            c0 = backend_cpu(pid) if pid else None
+            start = time.perf_counter()
+            result = build_report(s, by=by)
+            wall = time.perf_counter() - start
+            c1 = backend_cpu(pid) if pid else None
+        if i:  # the first run warms imports, the tokenizer, the price map, the pool
+            walls.append(wall)
+            if c0 is not None and c1 is not None:
+                cpus.append(c1 - c0)
+    assert result is not None
+    return {"walls": walls, "cpus": cpus,
+            "tickets": result["tickets"], "deflection_rate": result["deflection_rate"]}
+
+
+def medians(*timings: dict[str, Any]) -> dict[str, Any]:
+    """Median wall and backend-CPU milliseconds over several ``time_reports`` results."""
+    walls = [w for t in timings for w in t["walls"]]
+    cpus = [c for t in timings for c in t["cpus"]]
+    return {**timings[0], "wall_ms": statistics.median(walls) * 1000,
+            "cpu_ms": statistics.median(cpus) * 1000 if cpus else None}
+
+
+def compare(root: str, url: str, runs: int, by: str | None) -> dict[str, Any]:
+    """The same timing with the report code of the checkout at ``root`` (a subprocess)."""
+    cmd = [sys.executable, __file__, "--root", root, "--time-only", url, "--runs", str(runs)]
+    out = subprocess.run(cmd + (["--by", by] if by else []), check=True, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": root}).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def naive_load(url: str) -> int:
     """The baseline: every ticket, decision, draft and outcome as Python objects."""
     from router.store.db import session_factory
@@ -124,9 +195,16 @@ def main() -> None:
     ap.add_argument("--tickets", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--url", help="an existing empty store (default: a fresh PostgreSQL db)")
+    ap.add_argument("--compare", metavar="DIR",
+                    help="also time the report code of the checkout in DIR (same db, same run)")
+    ap.add_argument("--root", help=argparse.SUPPRESS)  # read before the imports (see top)
+    ap.add_argument("--time-only", metavar="URL", help=argparse.SUPPRESS)
+    ap.add_argument("--by", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.time_only:  # --compare's subprocess: time this checkout's report, print JSON
+        print(json.dumps(time_reports(args.time_only, args.runs, args.by)))
+        return
 
-    from router.reports import build_report
     from router.store.db import session_factory
     from router.store.migrate import upgrade
 
@@ -147,27 +225,44 @@ def main() -> None:
               f"({url.split('@')[-1]})")
         sessions = session_factory(url)
 
-        def report(by: str | None = None) -> dict:
-            with sessions() as s:
-                return build_report(s, by=by)
-
         def snapshot() -> Any:
             from router.metrics import snapshot as snap
 
             with sessions() as s:
                 return snap(s)
 
-        report()  # warm: imports, tokenizer, price map, connection pool
-        t_report, r = timed(report, args.runs)
-        t_day, _ = timed(lambda: report("day"), args.runs)
+        def cpu(t: dict[str, Any]) -> str:
+            return "n/a" if t["cpu_ms"] is None else f"{t['cpu_ms']:.0f} ms"
+
+        def line(label: str, t: dict[str, Any], base: dict[str, Any] | None = None) -> str:
+            out = f"{label:24s}{t['wall_ms']:8.0f} ms  (db CPU {cpu(t)})"
+            if base:
+                out += f"  baseline {base['wall_ms']:6.0f} ms (db CPU {cpu(base)})"
+                out += f"  ratio {t['wall_ms'] / base['wall_ms']:.2f}"
+                if t["cpu_ms"] and base["cpu_ms"]:
+                    out += f" (CPU {t['cpu_ms'] / base['cpu_ms']:.2f})"
+            return out
+
+        print(f"load average before: {load_average()}  (median of {args.runs} runs each)")
+        for by in (None, "day"):
+            if args.compare:  # interleaved, so a burst of load hits both alike
+                half = max(1, args.runs // 2)
+                a1, b1 = time_reports(url, half, by), compare(args.compare, url, half, by)
+                rest = max(1, args.runs - half)
+                a2, b2 = time_reports(url, rest, by), compare(args.compare, url, rest, by)
+                mine, base = medians(a1, a2), medians(b1, b2)
+            else:
+                mine, base = medians(time_reports(url, args.runs, by)), None
+            if base and (base["tickets"], base["deflection_rate"]) != (
+                    mine["tickets"], mine["deflection_rate"]):
+                print(f"  warning: the baseline counts differently: {base} vs {mine}")
+            print(line("report" if by is None else f"report --by {by}", mine, base))
         t_metrics, _ = timed(snapshot, args.runs)
         t_naive, rows = timed(lambda: naive_load(url), 1)
-        print(f"report                  {t_report * 1000:8.0f} ms  (median of {args.runs}; "
-              f"{r['tickets']} tickets, deflection {r['deflection_rate']:.3f})")
-        print(f"report --by day         {t_day * 1000:8.0f} ms")
-        print(f"/metrics snapshot       {t_metrics * 1000:8.0f} ms")
-        print(f"baseline: load rows     {t_naive * 1000:8.0f} ms  ({rows} ORM objects, "
+        print(f"{'/metrics snapshot':24s}{t_metrics * 1000:8.0f} ms")
+        print(f"{'baseline: load rows':24s}{t_naive * 1000:8.0f} ms  ({rows} ORM objects, "
               "before computing anything)")
+        print(f"load average after: {load_average()}")
     finally:
         if admin is not None:
             from router.store.db import _engine_for, normalise_url

@@ -2,8 +2,9 @@
 
 Counts and sums are additive, so the database groups by (route, intent[, slice]) once and
 Python adds the groups up into totals, per-route, per-intent and per-slice figures. Only
-percentiles are not additive; they come from one window-function query per partitioning
-(``row_number``/``count`` work the same on SQLite and PostgreSQL).
+percentiles are not additive; they come from one ``percentile_disc`` query per partitioning
+on PostgreSQL (every latency column in the same pass) and from ``row_number``/``count``
+windows on SQLite — the same nearest-rank definition.
 """
 
 from __future__ import annotations
@@ -63,8 +64,15 @@ class Group:
 
 
 def grouped_counts(session: Session, facts: Facts, with_slice: bool) -> list[Group]:
+    """Every additive figure per (route, intent[, slice]) in one pass over the facts.
+
+    The escalation reason is part of the grouping (only for escalated tickets), so the same
+    pass counts escalations per reason text; each distinct text is then put in its
+    categories once (``router.reports.reasons``).
+    """
     f = facts.c
     keys: list[Any] = [f.route, f.intent] + ([f.slice] if with_slice else [])
+    reason = case((f.escalated == 1, func.coalesce(f.reason, "")), else_=None).label("why")
     unsent = and_(f.llm_calls == 0, f.finished == 1)  # finished without the hosted model
     cols: list[ColumnElement] = [
         func.count().label("tickets"),
@@ -77,35 +85,20 @@ def grouped_counts(session: Session, facts: Facts, with_slice: bool) -> list[Gro
         func.sum(case((f.csat.is_not(None), f.csat), else_=0.0)).label("csat_sum"),
         func.sum(case((f.csat.is_not(None), 1), else_=0)).label("csat_n"),
     ]
-    groups = []
-    reasons = _reason_counts(session, facts, keys)
-    for row in session.execute(select(*keys, *cols).group_by(*keys)):
-        data = row._mapping
-        counts = Counts()
-        for name, value in data.items():
-            if name not in ("route", "intent", "slice"):
-                counts.values[name] = float(value or 0)
-        key = (str(data["route"]), str(data["intent"]),
-               None if not with_slice else str(data["slice"]))
-        for category, n in reasons.get(key, {}).items():
-            counts.values[f"reason__{category}"] = n
-        groups.append(Group(*key, counts))
-    return groups
-
-
-def _reason_counts(session: Session, facts: Facts, keys: list[Any]
-                   ) -> dict[tuple[str, str, str | None], dict[str, float]]:
-    """Escalated tickets per group and reason category (each distinct reason text once)."""
-    f = facts.c
-    out: dict[tuple[str, str, str | None], dict[str, float]] = defaultdict(
-        lambda: defaultdict(float))
-    q = select(*keys, f.reason, func.count()).where(f.escalated == 1).group_by(*keys, f.reason)
-    for row in session.execute(q):
-        *key, reason, n = row
-        full = (str(key[0]), str(key[1]), str(key[2]) if len(key) > 2 else None)
-        for category in categories(reason):
-            out[full][category] += float(n)
-    return out
+    names = [str(c.name) for c in cols]
+    groups: dict[tuple[str, str, str | None], Counts] = {}
+    for row in session.execute(select(*keys, reason, *cols).group_by(*keys, reason)):
+        key = (str(row[0]), str(row[1]), str(row[2]) if with_slice else None)
+        why = row[len(keys)]
+        counts = groups.setdefault(key, Counts())
+        values = counts.values
+        for name, value in zip(names, row[len(keys) + 1:], strict=True):
+            if value:
+                values[name] += float(value)
+        if why is not None:
+            for category in categories(why or None):
+                values[f"reason__{category}"] += float(row.tickets)
+    return [Group(*key, counts) for key, counts in groups.items()]
 
 
 def total(groups: Iterable[Group], key: str | None = None) -> dict[str, Counts]:
@@ -116,19 +109,36 @@ def total(groups: Iterable[Group], key: str | None = None) -> dict[str, Counts]:
     return dict(out)
 
 
-def percentiles(session: Session, facts: Facts, value: str, by: str | None,
-                qs: tuple[int, ...] = (50, 95)) -> dict[str, dict[str, Any]]:
-    """Nearest-rank percentiles of ``value`` per ``by`` group: the value at rank ⌈q·n/100⌉."""
+def percentiles(session: Session, facts: Facts, values: tuple[str, ...], by: str | None,
+                qs: tuple[int, ...] = (50, 95)) -> dict[str, dict[str, dict[str, Any]]]:
+    """Nearest-rank percentiles of each of ``values`` per ``by`` group: the value at rank
+    ⌈q·n/100⌉ — ``{value: {group: {"n", "p50", "p95"}}}``."""
+    f = facts.c
+    key = f[by] if by else literal_column("'all'")
+    if session.get_bind().dialect.name == "postgresql":
+        # percentile_disc is the same nearest-rank definition, computed without a window sort;
+        # it skips NULLs, so every value is read in the same pass
+        cols = [c for v in values for c in (
+            func.count(f[v]).label(f"{v}__n"),
+            *(func.percentile_disc(q / 100).within_group(f[v]).label(f"{v}__p{q}")
+              for q in qs))]
+        out: dict[str, dict[str, dict[str, Any]]] = {v: {} for v in values}
+        for row in session.execute(select(key.label("k"), *cols).group_by(key)):
+            d = row._mapping
+            for v in values:
+                if d[f"{v}__n"]:
+                    out[v][str(d["k"])] = {"n": int(d[f"{v}__n"]),
+                                           **{f"p{q}": _ms(d[f"{v}__p{q}"]) for q in qs}}
+        return out
+    return {v: _ranked(session, facts, v, by, qs) for v in values}
+
+
+def _ranked(session: Session, facts: Facts, value: str, by: str | None,
+            qs: tuple[int, ...]) -> dict[str, dict[str, Any]]:
+    """The same percentiles with ``row_number``/``count`` windows (SQLite)."""
     f = facts.c
     v = f[value]
     key = f[by] if by else literal_column("'all'")
-    if session.get_bind().dialect.name == "postgresql":
-        # percentile_disc is the same nearest-rank definition, computed without a window sort
-        pcols = [func.percentile_disc(q / 100).within_group(v).label(f"p{q}") for q in qs]
-        rows = session.execute(select(key.label("k"), func.count(v).label("n"), *pcols)
-                               .where(v.is_not(None)).group_by(key))
-        return {str(d["k"]): {"n": int(d["n"]), **{f"p{q}": _ms(d[f"p{q}"]) for q in qs}}
-                for d in (row._mapping for row in rows)}
     part = [f[by]] if by else []
     ranked = select(
         key.label("k"),

@@ -12,7 +12,7 @@ from router.domain import CSAT_SCALE
 from router.pricing import DEFAULT_COUNTERFACTUAL_MODEL, Price, PriceSettings, price_of
 from router.reports.aggregate import Counts, Group, grouped_counts, percentiles, total
 from router.reports.counterfactual import TokenModel, token_model
-from router.reports.facts import hosted_models, materialized, ticket_facts
+from router.reports.facts import hosted_models, materialized, per_ticket, with_flags
 from router.reports.reasons import CATEGORIES
 from router.reports.settings import ReportSettings
 from router.reports.window import Window
@@ -146,9 +146,9 @@ def build_report(session: Session, window: Window | None = None, *, by: str | No
     pricing = _Pricing(session, window, settings, llm or LLMSettings(), prices or PriceSettings())
     quiet = timedelta(hours=settings.resolution_quiet_hours)
     with_slice = by is not None and by not in ("route", "intent")
-    query = ticket_facts(session, window, pricing.hosted, quiet, by if with_slice else None)
-    with materialized(session, query) as facts:
-        return _assemble(session, window, facts, by, with_slice, pricing)
+    rows = per_ticket(session, window, pricing.hosted, quiet, by if with_slice else None)
+    with materialized(session, rows) as stored:
+        return _assemble(session, window, with_flags(stored), by, with_slice, pricing)
 
 
 def _assemble(session: Session, window: Window, facts: Any, by: str | None, with_slice: bool,
@@ -158,8 +158,9 @@ def _assemble(session: Session, window: Window, facts: Any, by: str | None, with
     report: dict[str, Any] = {"window": window.as_dict(), **metrics(everything, pricing)}
     report["by_state"] = _by_state(session, window)
     report["answered_by"] = _answered_by(everything)
-    report["latency_ms"] = percentiles(session, facts, "e2e_ms", "route")
-    report["decision_latency_ms"] = percentiles(session, facts, "decision_ms", "route")
+    latency = percentiles(session, facts, ("e2e_ms", "decision_ms"), "route")
+    report["latency_ms"] = latency["e2e_ms"]
+    report["decision_latency_ms"] = latency["decision_ms"]
     per_route = total(groups, "route")
     report["by_route"] = {k: int(v["tickets"]) for k, v in sorted(per_route.items())}
     report["routes"] = {k: metrics(v, pricing) for k, v in sorted(per_route.items())}
@@ -177,7 +178,7 @@ def _assemble(session: Session, window: Window, facts: Any, by: str | None, with
 def _slices(session: Session, facts: Any, groups: list[Group], by: str, with_slice: bool,
             pricing: _Pricing) -> list[dict[str, Any]]:
     key = "slice" if with_slice else by
-    lat = percentiles(session, facts, "e2e_ms", key)
+    lat = percentiles(session, facts, ("e2e_ms",), key)["e2e_ms"]
     rows = []
     for name, counts in sorted(total(groups, key).items()):
         rows.append({"key": name, **metrics(counts, pricing),

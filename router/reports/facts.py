@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
     Select,
     Subquery,
     TableClause,
@@ -65,7 +66,8 @@ def utc(value: datetime) -> datetime:
 
 def ms_between(start: Col, end: Col, name: str) -> ColumnElement[Any]:
     if name == "postgresql":
-        return func.extract("epoch", end - start) * 1000.0
+        # date_part gives a double; EXTRACT gives numeric, slower to compute and to sort
+        return func.date_part("epoch", end - start) * 1000.0
     return (func.julianday(end) - func.julianday(start)) * 86_400_000.0
 
 
@@ -81,9 +83,10 @@ def day_of(col: Col, name: str, week: bool = False) -> ColumnElement[Any]:
 
 def hosted_models(session: Session, window: Window) -> list[str]:
     """Hosted models that drafted answers for tickets in the window (to price each one)."""
-    q = (select(m.DraftRow.model).join(m.Ticket, m.Ticket.id == m.DraftRow.ticket_id)
-         .where(m.DraftRow.backend == HOSTED_BACKEND).distinct())
-    return sorted(str(x) for x in session.scalars(in_window(q, window)))
+    q = select(m.DraftRow.model).where(m.DraftRow.backend == HOSTED_BACKEND).distinct()
+    if window.since is not None or window.until is not None:
+        q = in_window(q.join(m.Ticket, m.Ticket.id == m.DraftRow.ticket_id), window)
+    return sorted(str(x) for x in session.scalars(q))
 
 
 def in_window(q: Select, window: Window) -> Select:
@@ -97,18 +100,83 @@ def in_window(q: Select, window: Window) -> Select:
 def ticket_facts(session: Session, window: Window, prices: Mapping[str, Price],
                  quiet: timedelta, slice_by: str | None = None,
                  ticket_id: int | None = None) -> Subquery:
-    """The per-ticket fact rows for tickets created in ``window`` (or just ``ticket_id``)."""
-    name = dialect(session)
-    T, D, DR, OC, DA = m.Ticket, m.Decision, m.DraftRow, m.Outcome, m.DeliveryAttempt
+    """The per-ticket fact rows for tickets created in ``window`` (or just ``ticket_id``):
+    ``per_ticket`` with the flags of ``with_flags`` on top."""
+    return with_flags(per_ticket(session, window, prices, quiet, slice_by, ticket_id))
 
-    latest = (select(D.ticket_id, func.max(D.id).label("decision_id"))
-              .group_by(D.ticket_id).subquery("latest_decision"))
+
+def with_flags(rows: FromClause) -> Subquery:
+    """The flags every metric sums (docs/METRICS.md), derived from ``per_ticket`` rows — the
+    subquery itself, or the temporary table the report stores it in, so the flags are
+    computed in the one pass that sums them rather than stored."""
+    r = rows.c
+    is_delivered = r.state == TicketState.DELIVERED.value
+    answered_local = and_(is_delivered, r.answered_by.in_(LOCAL_BACKENDS))
+    confirmed, negative, quiet_passed = r.confirmed == 1, r.negative == 1, r.quiet_passed == 1
+    assumed = and_(is_delivered, ~confirmed, ~negative, quiet_passed)
+    escalated = r.state.in_(ESCALATED)
+
+    def flag(cond: ColumnElement) -> ColumnElement:
+        return case((cond, 1), else_=0)
+
+    cols: list[Any] = [
+        *r,
+        flag(r.state.in_(FINISHED)).label("finished"),
+        flag(is_delivered).label("deflected"),
+        flag(escalated).label("escalated"),
+        flag(answered_local).label("answered_local"),
+        flag(and_(is_delivered, r.answered_by == HOSTED_BACKEND)).label("answered_hosted"),
+        flag(and_(is_delivered, r.answered_by == "template")).label("answered_template"),
+        flag(r.llm_calls > 0).label("llm_used"),
+        flag(assumed).label("assumed"),
+        flag(and_(answered_local, or_(confirmed, negative, quiet_passed))).label("local_settled"),
+        flag(and_(answered_local, ~negative, or_(confirmed, quiet_passed))).label("local_accurate"),
+        flag(and_(is_delivered, or_(confirmed, assumed), r.human_work == 0)
+             ).label("automated_resolution"),
+        # assisted and shadowed tickets were answered by an agent (deskroute only drafted)
+        flag(or_(escalated, r.state.in_(AGENT_ANSWERED), r.human_work == 1)).label("human_handled"),
+    ]
+    return select(*cols).subquery("facts")
+
+
+def _latest_decisions(name: str) -> Subquery:
+    """Each ticket's latest decision (highest id): one ordered pass with ``DISTINCT ON`` on
+    PostgreSQL, the highest id per ticket joined back elsewhere (same rows)."""
+    D = m.Decision
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import distinct_on
+
+        return (select(D).ext(distinct_on(D.ticket_id)).order_by(D.ticket_id, D.id.desc())
+                .subquery("latest_decision"))
+    latest = (select(func.max(D.id).label("decision_id")).group_by(D.ticket_id)
+              .subquery("latest_id"))
+    return (select(D).join(latest, D.id == latest.c.decision_id)
+            .subquery("latest_decision"))
+
+
+def per_ticket(session: Session, window: Window, prices: Mapping[str, Price],
+               quiet: timedelta, slice_by: str | None = None,
+               ticket_id: int | None = None) -> Subquery:
+    """One row per ticket: its columns, latest decision, draft and outcome aggregates and
+    first delivery, joined once each (merge joins on the ticket id on PostgreSQL)."""
+    name = dialect(session)
+    T, DR, OC, DA = m.Ticket, m.DraftRow, m.Outcome, m.DeliveryAttempt
+    latest = _latest_decisions(name)
+    D = latest.c
+
     local = DR.backend.in_(LOCAL_BACKENDS)
     hosted = DR.backend == HOSTED_BACKEND
     cost_cases = [(and_(hosted, DR.model == mdl),
                    DR.prompt_tokens * p.input_per_token + DR.completion_tokens * p.output_per_token)
                   for mdl, p in prices.items() if p.known]
     hosted_cost = case(*cost_cases, else_=0.0) if cost_cases else literal(0.0)
+    accepted = DR.accepted.is_(True)
+
+    def newest_accepted(cond: ColumnElement | None = None) -> ColumnElement:
+        return func.max(case((and_(accepted, cond) if cond is not None else accepted, DR.id),
+                             else_=None))
+
+    answering = (HOSTED_BACKEND, *LOCAL_BACKENDS)
     drafts = (select(
         DR.ticket_id,
         func.sum(case((local, DR.latency_ms), else_=0.0)).label("local_ms"),
@@ -117,9 +185,13 @@ def ticket_facts(session: Session, window: Window, prices: Mapping[str, Price],
         func.sum(case((hosted, DR.prompt_tokens), else_=0)).label("llm_prompt_tokens"),
         func.sum(case((hosted, DR.completion_tokens), else_=0)).label("llm_completion_tokens"),
         func.sum(hosted_cost).label("hosted_cost"),
-        func.max(case((DR.accepted.is_(True), DR.id), else_=None)).label("accepted_id"),
+        # the newest accepted draft's backend without a join back to drafts: the newest
+        # accepted id, and the newest accepted id of each backend that answers
+        newest_accepted().label("accepted_id"),
+        *(newest_accepted(DR.backend == b).label(f"accepted_{b}") for b in answering),
     ).group_by(DR.ticket_id).subquery("draft_agg"))
-    final = aliased(DR, name="final_draft")
+    answered_by = case(*((drafts.c.accepted_id == drafts.c[f"accepted_{b}"], b)
+                         for b in answering), else_=None)
 
     def kind_flag(kinds: frozenset[OutcomeKind] | tuple[OutcomeKind, ...]) -> ColumnElement:
         return func.max(case((OC.kind.in_([k.value for k in kinds]), 1), else_=0))
@@ -143,69 +215,47 @@ def ticket_facts(session: Session, window: Window, prices: Mapping[str, Price],
     delivered = (select(DA.ticket_id, func.min(DA.created_at).label("finished_at"))
                  .where(DA.ok.is_(True)).group_by(DA.ticket_id).subquery("first_delivery"))
 
+    o = outcomes.c
+    confirmed = and_(o.resolved_id.is_not(None),
+                     or_(o.reopening_id.is_(None), o.resolved_id > o.reopening_id))
     cutoff = utc(window.as_of() - quiet)
-    is_delivered = T.state == TicketState.DELIVERED.value
-    answered_local = and_(is_delivered, final.backend.in_(LOCAL_BACKENDS))
-    confirmed = and_(outcomes.c.resolved_id.is_not(None),
-                     or_(outcomes.c.reopening_id.is_(None),
-                         outcomes.c.resolved_id > outcomes.c.reopening_id))
-    negative = func.coalesce(outcomes.c.negative, 0) == 1
     quiet_passed = and_(delivered.c.finished_at.is_not(None), delivered.c.finished_at <= cutoff)
-    assumed = and_(is_delivered, ~confirmed, ~negative, quiet_passed)
-    escalated = T.state.in_(ESCALATED)
 
-    def flag(cond: ColumnElement) -> ColumnElement:
-        return case((cond, 1), else_=0)
+    def zero(col: ColumnElement) -> ColumnElement:
+        return func.coalesce(col, 0)
 
-    route = func.coalesce(D.route, "undecided")
-    intent = func.coalesce(D.intent, "(undecided)")
     cols: list[ColumnElement] = [
         T.id.label("ticket_id"), T.created_at.label("created_at"), T.state.label("state"),
-        T.reason.label("reason"), route.label("route"), intent.label("intent"),
+        T.reason.label("reason"),
+        func.coalesce(D.route, "undecided").label("route"),
+        func.coalesce(D.intent, "(undecided)").label("intent"),
         D.latency_ms.label("decision_ms"),
         func.coalesce(drafts.c.local_ms, 0.0).label("local_ms"),
-        func.coalesce(drafts.c.llm_calls, 0).label("llm_calls"),
-        func.coalesce(drafts.c.llm_prompt_tokens, 0).label("llm_prompt_tokens"),
-        func.coalesce(drafts.c.llm_completion_tokens, 0).label("llm_completion_tokens"),
+        zero(drafts.c.llm_calls).label("llm_calls"),
+        zero(drafts.c.llm_prompt_tokens).label("llm_prompt_tokens"),
+        zero(drafts.c.llm_completion_tokens).label("llm_completion_tokens"),
         func.coalesce(drafts.c.hosted_cost, 0.0).label("hosted_cost"),
-        final.backend.label("answered_by"),
+        answered_by.label("answered_by"),
         delivered.c.finished_at.label("finished_at"),
         ms_between(T.created_at, delivered.c.finished_at, name).label("e2e_ms"),
         (func.length(T.subject) + func.length(T.body)).label("text_chars"),
-        flag(T.state.in_(FINISHED)).label("finished"),
-        flag(is_delivered).label("deflected"),
-        flag(escalated).label("escalated"),
-        flag(answered_local).label("answered_local"),
-        flag(and_(is_delivered, final.backend == HOSTED_BACKEND)).label("answered_hosted"),
-        flag(and_(is_delivered, final.backend == "template")).label("answered_template"),
-        flag(func.coalesce(drafts.c.llm_calls, 0) > 0).label("llm_used"),
-        flag(confirmed).label("confirmed"),
-        flag(assumed).label("assumed"),
-        flag(and_(answered_local, or_(confirmed, negative, quiet_passed))).label("local_settled"),
-        flag(and_(answered_local, ~negative, or_(confirmed, quiet_passed))).label("local_accurate"),
-        flag(and_(is_delivered, or_(confirmed, assumed), func.coalesce(outcomes.c.human_work, 0)
-                  == 0)).label("automated_resolution"),
-        # assisted and shadowed tickets were answered by an agent (deskroute only drafted)
-        flag(or_(escalated, T.state.in_(AGENT_ANSWERED),
-                 func.coalesce(outcomes.c.human_work, 0) == 1)).label("human_handled"),
-        flag(negative).label("negative"),
-        *[func.coalesce(getattr(outcomes.c, k), 0).label(k)
-          for k in ("reopened", "not_helpful", "edited", "overridden", "escalated_later")],
+        case((confirmed, 1), else_=0).label("confirmed"),
+        case((quiet_passed, 1), else_=0).label("quiet_passed"),
+        *(zero(o[k]).label(k) for k in ("negative", "human_work", "reopened", "not_helpful",
+                                        "edited", "overridden", "escalated_later")),
         csat.value.label("csat"),
     ]
     if slice_by is not None:
         cols.append(slice_column(slice_by, name, T, D).label("slice"))
     q = (select(*cols)
          .select_from(T)
-         .outerjoin(latest, latest.c.ticket_id == T.id)
-         .outerjoin(D, D.id == latest.c.decision_id)
+         .outerjoin(latest, D.ticket_id == T.id)
          .outerjoin(drafts, drafts.c.ticket_id == T.id)
-         .outerjoin(final, final.id == drafts.c.accepted_id)
-         .outerjoin(outcomes, outcomes.c.ticket_id == T.id)
-         .outerjoin(csat, csat.id == outcomes.c.csat_id)
+         .outerjoin(outcomes, o.ticket_id == T.id)
+         .outerjoin(csat, csat.id == o.csat_id)
          .outerjoin(delivered, delivered.c.ticket_id == T.id))
     q = q.where(T.id == ticket_id) if ticket_id is not None else in_window(q, window)
-    return q.subquery("facts")
+    return q.subquery("per_ticket")
 
 
 class _CreateTempAs(Executable, ClauseElement):
@@ -222,7 +272,8 @@ def _compile_create_temp_as(element: _CreateTempAs, compiler: Any, **kw: Any) ->
 
 @contextmanager
 def materialized(session: Session, facts: Subquery) -> Iterator[TableClause]:
-    """The facts computed once into a temporary table that the report's queries all read.
+    """The ``per_ticket`` rows computed once into a temporary table that the report's queries
+    all read (``with_flags`` on top for the sums).
 
     Each aggregate over the subquery would recompute the joins; a temporary table is private to
     the connection and dropped afterwards (it needs a writable connection: not a hot standby).
@@ -236,8 +287,8 @@ def materialized(session: Session, facts: Subquery) -> Iterator[TableClause]:
         session.execute(text(f"DROP TABLE {name}"))
 
 
-def slice_column(slice_by: str, name: str, T: type[m.Ticket], D: type[m.Decision]
-                 ) -> Col:
+def slice_column(slice_by: str, name: str, T: type[m.Ticket], D: Any) -> Col:
+    """The slice key; ``D`` is the latest decision (its columns)."""
     if slice_by == "intent":
         return func.coalesce(D.intent, "(undecided)")
     if slice_by == "route":

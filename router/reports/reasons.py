@@ -11,6 +11,7 @@ place to change.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from router.domain import SIGNAL_NAMES
 
@@ -41,8 +42,10 @@ def _regex(pattern: str) -> re.Pattern[str]:
 _COMPILED = tuple((name, tuple(_regex(p) for p in pats)) for name, pats in REASON_PATTERNS)
 
 
-def categories(reason: str | None) -> list[str]:
-    """The categories one stored reason falls under (``other`` when none)."""
+@lru_cache(maxsize=4096)
+def categories(reason: str | None) -> tuple[str, ...]:
+    """The categories one stored reason falls under (``other`` when none). Cached: a report
+    meets the same few reason texts in every group."""
     text = reason or ""
-    found = [name for name, rxs in _COMPILED if any(rx.fullmatch(text) for rx in rxs)]
-    return found or ["other"]
+    found = tuple(name for name, rxs in _COMPILED if any(rx.fullmatch(text) for rx in rxs))
+    return found or ("other",)
