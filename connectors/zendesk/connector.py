@@ -133,7 +133,17 @@ class ZendeskConnector(VendorConnector[ZendeskSettings, ZendeskClient]):
             outcome = OutcomeKind.REOPENED
         else:
             return Ignored(f"status {before or '?'} -> {now or '?'} is not an outcome", ev.type)
+        if ev.detail.actor_id and ev.detail.actor_id == self._own_user_id():
+            # deskroute's own reply set it (DESKROUTE_ZENDESK_REPLY_STATUS=solved): not the
+            # customer's or an agent's word that the problem is solved
+            return Ignored("status set by deskroute's own API user (its reply)", ev.type)
         return ChannelOutcome(thread_id=ev.detail.id, outcome=outcome, event_id=ev.id)
+
+    def _own_user_id(self) -> str | None:
+        try:
+            return self.client.my_user_id()
+        except LookupError:  # no API credentials: deskroute cannot have changed anything
+            return None
 
     def _trigger(self, trig: TriggerWebhook) -> Inbound:
         tid = trig.ticket_id
@@ -174,10 +184,7 @@ class ZendeskConnector(VendorConnector[ZendeskSettings, ZendeskClient]):
                        author_id: str | None, event: str) -> Inbound:
         """A public comment by staff: deskroute's own reply (ignored) or an agent's reply to
         the customer, which deskroute compares with the draft it offered."""
-        try:
-            own = self.client.my_user_id()
-        except LookupError:  # no API credentials: deskroute cannot have posted anything
-            own = None
+        own = self._own_user_id()
         if own and author_id == own:
             return Ignored("comment by deskroute's own API user (its reply)", event)
         text = clean_body(body or "") or (

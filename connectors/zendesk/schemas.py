@@ -24,6 +24,7 @@ class Via(BaseModel):
 class TicketDetail(BaseModel):
     model_config = _LOOSE
     id: str = Field(min_length=1, max_length=64)
+    actor_id: str | None = None  # who made the change (ticket events' detail)
     subject: str | None = None
     description: str | None = None
     requester_id: str | None = None

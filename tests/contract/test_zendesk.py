@@ -309,6 +309,22 @@ def test_status_changes_are_outcomes_only_when_resolved_or_reopened(
         assert event == ChannelOutcome(thread_id=str(tid), outcome=outcome, event_id="ev-1")
 
 
+def test_a_status_set_by_deskroutes_own_reply_is_not_a_resolution(zd: FakeZendesk) -> None:
+    # with DESKROUTE_ZENDESK_REPLY_STATUS=solved, deskroute's reply itself solves the ticket:
+    # counting that as "confirmed by the customer" would inflate the resolution rate
+    from tests.contract.fakes.zendesk import BOT_ID
+
+    tid = zd.open_ticket("Order", "Where is my order?")
+    connector = ZendeskConnector(settings_for(zd))
+    by_bot = connector.parse({}, FakeZendesk.signed(
+        zd.status_event(tid, "OPEN", "SOLVED", actor=BOT_ID))[0])
+    assert isinstance(by_bot, Ignored) and "own API user" in by_bot.reason
+    by_agent = connector.parse({}, FakeZendesk.signed(
+        zd.status_event(tid, "OPEN", "SOLVED", event_id="ev-2"))[0])
+    assert by_agent == ChannelOutcome(thread_id=str(tid), outcome=OutcomeKind.RESOLVED,
+                                      event_id="ev-2")
+
+
 def test_solved_and_reopened_through_the_api_are_recorded_once_each(
         zd: FakeZendesk, app_for, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import select

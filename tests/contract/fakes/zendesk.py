@@ -125,11 +125,14 @@ class FakeZendesk(FakeVendor):
                 "type": f"zen:event-type:ticket.{kind}", "zendesk_event_version": "2022-11-06"}
 
     def status_event(self, tid: int, previous: str, current: str,
-                     event_id: str | None = None) -> dict[str, Any]:
-        """``ticket.status_changed`` as Zendesk sends it: the statuses in ``event``."""
+                     event_id: str | None = None, actor: int | None = None) -> dict[str, Any]:
+        """``ticket.status_changed`` as Zendesk sends it: the statuses in ``event``, who
+        changed it in ``detail.actor_id`` (the requester unless ``actor`` is given)."""
         payload = self.event("status_changed", tid, event_id=event_id)
         payload["event"] = {"current": current, "previous": previous}
         payload["detail"]["status"] = current
+        if actor is not None:
+            payload["detail"]["actor_id"] = str(actor)
         return payload
 
     @staticmethod
