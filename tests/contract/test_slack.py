@@ -80,9 +80,11 @@ def test_documented_example_verifies_at_its_time_and_not_after_five_minutes() ->
         conn.verify(headers, DOC_BODY)  # from the future
 
 
-@pytest.mark.parametrize("case", ["bad", "stale", "missing", "junk_ts", "other_secret"])
+@pytest.mark.parametrize("path", ["/slack/events", "/webhooks/slack"])
+@pytest.mark.parametrize("case", ["bad", "stale", "missing", "junk_ts", "huge_ts", "far_ts",
+                                  "other_secret"])
 def test_bad_or_stale_signature_is_401_and_stores_nothing(
-        case: str, fake: fs.FakeSlack, api: TestClient, sqlite_url: str) -> None:
+        case: str, path: str, fake: fs.FakeSlack, api: TestClient, sqlite_url: str) -> None:
     body = fake.event(fake.mention("Do you accept PayPal?"))
     headers = fs.sign(body)
     if case == "bad":
@@ -93,9 +95,13 @@ def test_bad_or_stale_signature_is_401_and_stores_nothing(
         headers.pop("X-Slack-Signature")
     elif case == "junk_ts":
         headers["X-Slack-Request-Timestamp"] = "soon"
+    elif case == "huge_ts":  # slack_sdk's float() of it overflowed: a 500, no secret needed
+        headers["X-Slack-Request-Timestamp"] = "9" * 401
+    elif case == "far_ts":
+        headers["X-Slack-Request-Timestamp"] = "9" * 13
     else:
         headers = fs.sign(body, secret="another-apps-signing-secret-0123")
-    r = api.post("/slack/events", content=body, headers=headers)
+    r = api.post(path, content=body, headers=headers)
     assert r.status_code == 401, r.text
     assert count(sqlite_url, m.Ticket) == 0
     assert fake.posted == []
