@@ -5,8 +5,9 @@ from datetime import timedelta
 from router.domain import Decision, Draft, InboundTicket, Route, TicketState, Verdict
 from router.outcomes import record_outcome
 from router.reports import build_report, parse_since
+from router.settings import StoreSettings
 from router.store import outbox, repo
-from router.store.db import unit_of_work
+from router.store.db import make_engine, unit_of_work
 from router.store.models import utcnow
 
 
@@ -75,3 +76,13 @@ def test_parse_since_accepts_relative_and_iso() -> None:
 
     with pytest.raises(ValueError, match="--since"):
         parse_since("yesterday-ish")
+
+
+def test_the_postgresql_pool_keeps_db_pool_size_connections() -> None:
+    """DESKROUTE_DB_POOL_SIZE sizes the pool: SQLAlchemy's default of 5, under the API's
+    threads, opened and closed overflow connections under load (issue 14)."""
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/none", StoreSettings(db_pool_size=17))
+    try:
+        assert engine.pool.size() == 17  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
