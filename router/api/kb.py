@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy.orm import Session
 
 from router.api.deps import ADMIN_RESPONSES, get_session, invalid, require_admin
-from router.api.schemas import MAX_ID, ErrorOut, StoredText
+from router.api.schemas import ErrorOut, RowId, RowOffset, StoredText
 from router.api.ticket_schemas import KBEntryOut, KBEntryPatch, KBPage
 from router.kb import manage
 from router.store.models import KBEntry
@@ -16,7 +16,6 @@ from router.store.models import KBEntry
 router = APIRouter(dependencies=[Depends(require_admin)], tags=["knowledge base"],
                    responses=ADMIN_RESPONSES)
 _404: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "No such entry"}}
-EntryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def entry_out(e: KBEntry) -> KBEntryOut:
@@ -41,7 +40,7 @@ def list_entries(
     kb: Annotated[StoredText | None, Query(max_length=64)] = None,
     include_retired: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: RowOffset = 0,
 ) -> KBPage:
     flt = manage.KBFilter(q=q, intent=intent or None, kb=kb or None,
                           include_retired=include_retired)
@@ -50,12 +49,12 @@ def list_entries(
 
 
 @router.get("/kb/{entry_id}", response_model=KBEntryOut, responses=_404)
-def get_entry(entry_id: EntryId, session: Annotated[Session, Depends(get_session)]) -> KBEntryOut:
+def get_entry(entry_id: RowId, session: Annotated[Session, Depends(get_session)]) -> KBEntryOut:
     return entry_out(_get(session, entry_id))
 
 
 @router.patch("/kb/{entry_id}", response_model=KBEntryOut, responses=_404)
-def update_entry(entry_id: EntryId, patch: KBEntryPatch,
+def update_entry(entry_id: RowId, patch: KBEntryPatch,
                  session: Annotated[Session, Depends(get_session)]) -> KBEntryOut:
     """Edit an approved answer; workers pick the change up at their next KB refresh."""
     _get(session, entry_id)
@@ -68,7 +67,7 @@ def update_entry(entry_id: EntryId, patch: KBEntryPatch,
 
 
 @router.post("/kb/{entry_id}/retire", response_model=KBEntryOut, responses=_404)
-def retire_entry(entry_id: EntryId, session: Annotated[Session, Depends(get_session)]
+def retire_entry(entry_id: RowId, session: Annotated[Session, Depends(get_session)]
                  ) -> KBEntryOut:
     """Stop using an approved answer (kept for the tickets that were answered with it)."""
     _get(session, entry_id)
@@ -78,7 +77,7 @@ def retire_entry(entry_id: EntryId, session: Annotated[Session, Depends(get_sess
 
 
 @router.post("/kb/{entry_id}/restore", response_model=KBEntryOut, responses=_404)
-def restore_entry(entry_id: EntryId, session: Annotated[Session, Depends(get_session)]
+def restore_entry(entry_id: RowId, session: Annotated[Session, Depends(get_session)]
                   ) -> KBEntryOut:
     _get(session, entry_id)
     row = manage.retire_entry(session, entry_id, retired=False)

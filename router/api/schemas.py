@@ -17,6 +17,12 @@ from connectors.payload import check_text
 
 MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns on PostgreSQL
 
+# Every integer id or offset a request carries, in a path, a query or a form (JSON API and
+# dashboard alike): out of range is a 422 naming the parameter, never an overflow in the
+# store (SQLite's driver and PostgreSQL's INTEGER both refused 20 digits: a 500).
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+RowOffset = Annotated[int, Field(ge=0, le=MAX_ID)]
+
 
 def _storable(value: str) -> str:
     """Text the store can hold on SQLite and PostgreSQL alike (no NUL, no lone surrogate)."""

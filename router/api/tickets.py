@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
 from router.api.deps import ADMIN_RESPONSES, get_session, invalid, require_admin
-from router.api.schemas import MAX_ID, ErrorOut, StoredText
+from router.api.schemas import ErrorOut, RowId, RowOffset, StoredText
 from router.api.ticket_schemas import (
     DecisionOut,
     DeliveryOut,
@@ -29,7 +29,6 @@ from router.store import ticket_queries as tq
 
 router = APIRouter(dependencies=[Depends(require_admin)], tags=["tickets"],
                    responses=ADMIN_RESPONSES)
-TicketId = Annotated[int, Path(ge=1, le=MAX_ID)]
 _404: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "No such ticket"}}
 
 
@@ -125,7 +124,7 @@ def list_tickets(
     since: Annotated[str | None, Query(max_length=40, description="7d, 24h or ISO")] = None,
     until: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: RowOffset = 0,
 ) -> TicketPage:
     """Tickets newest first, filtered; ``total`` counts every match, ``items`` is one page."""
     flt = ticket_filter(state, route, intent, channel, q, since, until)
@@ -134,14 +133,14 @@ def list_tickets(
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut, responses=_404)
-def get_ticket(ticket_id: TicketId,
+def get_ticket(ticket_id: RowId,
                session: Annotated[Session, Depends(get_session)]) -> TicketOut:
     return ticket_view(session, ticket_id)
 
 
 @router.post("/tickets/{ticket_id}/outcomes", status_code=201, response_model=OutcomeOut,
              responses=_404)
-def add_outcome(ticket_id: TicketId, outcome: OutcomeIn, request: Request,
+def add_outcome(ticket_id: RowId, outcome: OutcomeIn, request: Request,
                 session: Annotated[Session, Depends(get_session)]) -> OutcomeOut:
     """Record what happened after the answer: resolved, reopened, not_helpful, agent_edit,
     agent_override, human_escalation, csat (value 1-5), or agent_reply (``text``: what the

@@ -132,6 +132,33 @@ def test_ticket_ids_out_of_range_are_422(client: TestClient, ticket_id: str) -> 
     assert r.status_code == 422
 
 
+SAME_SITE = {**ADMIN, "origin": "http://testserver"}  # the dashboard's forms
+
+
+@pytest.mark.parametrize("bad", ["99999999999999999999", "2147483648", "0", "-1", "1.5"])
+@pytest.mark.parametrize("method,url,form", [
+    ("GET", "/dashboard/tickets/{}", None),
+    ("POST", "/dashboard/tickets/{}/outcomes", {"kind": "resolved"}),
+    ("GET", "/dashboard/kb/{}", None),
+    ("GET", "/dashboard/kb/{}/edit", None),
+    ("POST", "/dashboard/kb/{}", {"question": "Q?", "answer": "A."}),
+    ("POST", "/dashboard/kb/{}/retire", {}),
+])
+def test_dashboard_ids_out_of_range_are_422_like_the_api(
+        client: TestClient, method: str, url: str, form: dict | None, bad: str) -> None:
+    r = client.request(method, url.format(bad), data=form, headers=SAME_SITE)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"][0] == "path"
+
+
+@pytest.mark.parametrize("url", ["/tickets", "/kb", "/dashboard/tickets"])
+@pytest.mark.parametrize("offset", ["99999999999999999999", "2147483648", "-1"])
+def test_list_offsets_out_of_range_are_422(client: TestClient, url: str, offset: str) -> None:
+    r = client.get(url, params={"offset": offset}, headers=ADMIN)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["query", "offset"]
+
+
 def test_outcome_values_the_store_cannot_hold_are_422(client: TestClient) -> None:
     tid = post(client, {"id": new_id(), "body": "hi there"}).json()["ticket_id"]
     url = f"/tickets/{tid}/outcomes"

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from router.api.dashboard.render import page
 from router.api.deps import get_session
+from router.api.schemas import RowId
 from router.api.session_auth import require_page_admin, require_same_origin
 from router.kb import manage
 
@@ -34,19 +35,19 @@ def kb_list(request: Request, session: Annotated[Session, Depends(get_session)],
 
 
 @router.get("/dashboard/kb/{entry_id}/edit", response_class=HTMLResponse)
-def kb_edit_form(entry_id: int, request: Request,
+def kb_edit_form(entry_id: RowId, request: Request,
                  session: Annotated[Session, Depends(get_session)]) -> HTMLResponse:
     return page(request, "_kb_form.html", {"e": _entry(session, entry_id)})
 
 
 @router.get("/dashboard/kb/{entry_id}", response_class=HTMLResponse)
-def kb_row(entry_id: int, request: Request,
+def kb_row(entry_id: RowId, request: Request,
            session: Annotated[Session, Depends(get_session)]) -> HTMLResponse:
     return page(request, "_kb_row.html", {"e": _entry(session, entry_id)})
 
 
 @router.post("/dashboard/kb/{entry_id}", response_class=HTMLResponse)
-def kb_save(entry_id: int, request: Request,
+def kb_save(entry_id: RowId, request: Request,
             session: Annotated[Session, Depends(get_session)],
             question: Annotated[str, Form()], answer: Annotated[str, Form()],
             intent: Annotated[str, Form()] = "") -> HTMLResponse:
@@ -63,7 +64,7 @@ def kb_save(entry_id: int, request: Request,
 
 
 @router.post("/dashboard/kb/{entry_id}/retire", response_class=HTMLResponse)
-def kb_retire(entry_id: int, request: Request,
+def kb_retire(entry_id: RowId, request: Request,
               session: Annotated[Session, Depends(get_session)],
               restore: Annotated[str, Form()] = "") -> HTMLResponse:
     require_same_origin(request)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from router.api.dashboard.render import chart_data, page, worst_intents
 from router.api.deps import get_session
+from router.api.schemas import RowId, RowOffset
 from router.api.session_auth import require_page_admin, require_same_origin
 from router.api.tickets import summary, ticket_filter, ticket_view
 from router.domain import CSAT_SCALE, OutcomeKind
@@ -38,12 +39,8 @@ def _filters(request: Request) -> dict[str, str]:
     return {k: request.query_params.get(k, "").strip() for k in keys}
 
 
-def _rows(request: Request, session: Session) -> dict:
+def _rows(request: Request, session: Session, offset: int) -> dict:
     f = _filters(request)
-    try:
-        offset = max(0, int(request.query_params.get("offset", "0") or 0))
-    except ValueError:
-        offset = 0
     flt = ticket_filter(f["state"], f["route"], f["intent"], f["channel"], f["q"],
                         f["since"], None)
     total, rows = tq.list_tickets(session, flt, limit=PAGE, offset=offset)
@@ -52,15 +49,16 @@ def _rows(request: Request, session: Session) -> dict:
 
 
 @router.get("/dashboard/tickets", response_class=HTMLResponse)
-def tickets(request: Request, session: Annotated[Session, Depends(get_session)]
-            ) -> HTMLResponse:
-    ctx = {**_rows(request, session), "choices": tq.distinct_values(session), "nav": "tickets"}
+def tickets(request: Request, session: Annotated[Session, Depends(get_session)],
+            offset: RowOffset = 0) -> HTMLResponse:
+    ctx = {**_rows(request, session, offset), "choices": tq.distinct_values(session),
+           "nav": "tickets"}
     name = "_ticket_rows.html" if request.headers.get("hx-request") else "tickets.html"
     return page(request, name, ctx)
 
 
 @router.get("/dashboard/tickets/{ticket_id}", response_class=HTMLResponse)
-def ticket(ticket_id: int, request: Request,
+def ticket(ticket_id: RowId, request: Request,
            session: Annotated[Session, Depends(get_session)]) -> HTMLResponse:
     view = ticket_view(session, ticket_id)
     return page(request, "ticket.html", {"t": view, "kinds": [k.value for k in OutcomeKind],
@@ -68,7 +66,7 @@ def ticket(ticket_id: int, request: Request,
 
 
 @router.post("/dashboard/tickets/{ticket_id}/outcomes")
-def add_outcome(ticket_id: int, request: Request,
+def add_outcome(ticket_id: RowId, request: Request,
                 session: Annotated[Session, Depends(get_session)],
                 kind: Annotated[str, Form()], value: Annotated[str, Form()] = "",
                 note: Annotated[str, Form()] = "") -> Response:
