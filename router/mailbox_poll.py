@@ -71,11 +71,12 @@ def _store_one(session: Session, connector: EmailConnector, uid: int, raw: bytes
     """One message → a ticket (True when it is one now), or a recorded reason why not."""
     try:
         event = connector.read_raw(raw)
-        if isinstance(event, AgentReply):  # the team answered from the support address
+        if isinstance(event, AgentReply):  # the team answered the customer (inbound.py)
             found = record_thread_reply(session, connector.name, event.thread_id, event.text,
                                         event.event_id)
-            reason = (f"agent reply recorded on ticket {found[0].id}" if found else
-                      "agent reply on a conversation deskroute has no ticket for")
+            reason = ("agent reply on a conversation deskroute has no ticket for" if not found
+                      else f"agent reply {'recorded' if found[1] else 'already recorded'} on "
+                           f"ticket {found[0].id}")
             result.ignored.append({"uid": uid, "message_id": _message_id(raw), "reason": reason})
             return found is not None
         if isinstance(event, Ignored | Handshake | ChannelOutcome):

@@ -6,9 +6,16 @@ Ignored, with the reason, so two bots never answer each other:
   ``junk``, ``list`` or ``auto_reply``, ``X-Autoreply`` / ``X-Autorespond`` / ``X-Autoreply-From``;
 * bounces — a sender ``mailer-daemon@`` or ``postmaster@``, an empty ``Return-Path: <>``, a
   ``multipart/report`` (delivery status notification);
-* deskroute's own mail — sent from ``DESKROUTE_EMAIL_FROM`` or to the escalation address,
-  carrying our ``X-Deskroute-Ticket`` header or one of our Message-IDs as its own, or an
-  ``X-Loop`` naming our address.
+* deskroute's own mail — carrying our ``X-Deskroute-Ticket`` header or one of our Message-IDs
+  as its own (and ``Auto-Submitted``, above), an ``X-Loop`` naming our address, or sent from
+  the escalation address.
+
+Agent feedback: a mail from the support address (``DESKROUTE_EMAIL_FROM``) or an agent's
+(``DESKROUTE_EMAIL_AGENT_ADDRESSES``) that answers a conversation and is addressed to someone
+outside the team is the team's reply to the customer: an ``AgentReply`` (its new text,
+keyed by its Message-ID) that the core compares with deskroute's draft. deskroute's own mail
+never gets this far (the markers above); a mail from the team that answers no conversation,
+or only among the team, is ignored.
 
 Read: the new text only — the plain part (else the HTML one) without quoted history and
 signature (``connectors.text``). ``external_id`` is the Message-ID (so the same mail seen by
@@ -21,7 +28,7 @@ from __future__ import annotations
 import re
 from email.utils import getaddresses
 
-from connectors.base import FollowUp, Ignored, Inbound, NewTicket, PayloadError
+from connectors.base import AgentReply, FollowUp, Ignored, Inbound, NewTicket, PayloadError
 from connectors.email import ids
 from connectors.email.message import Mail
 from connectors.email.settings import EmailSettings, address_of
@@ -56,14 +63,15 @@ def why_ignored(mail: Mail, settings: EmailSettings) -> Ignored | None:
         return Ignored("bounce (empty Return-Path)", "bounce")
     if "multipart/report" in (mail.get("Content-Type") or "").lower():
         return Ignored("delivery status report", "bounce")
-    own = {settings.from_address, *settings.escalate_addresses} - {""}
-    if mail.get(OUR_HEADER) is not None or sender in own:
-        return Ignored("deskroute's own mail", "own")
+    if mail.get(OUR_HEADER) is not None:
+        return Ignored(f"deskroute's own mail ({OUR_HEADER} header)", "own")
     if mail.message_id and ids.ours(mail.message_id, settings.domain):
         return Ignored("deskroute's own mail (our Message-ID)", "own")
     loop = (mail.get("X-Loop") or "").lower()
     if settings.from_address and settings.from_address in loop:
         return Ignored("mail loop (X-Loop names our address)", "own")
+    if sender in settings.escalate_addresses and not settings.is_agent(sender):
+        return Ignored("deskroute's own mail (from the escalation address)", "own")
     return None
 
 
@@ -94,10 +102,33 @@ def bare_subject(subject: str) -> str:
     return _REPLY_PREFIX.sub("", subject).strip()
 
 
+def _recipients(mail: Mail) -> set[str]:
+    return {a.lower() for _, a in getaddresses(mail.all("To") + mail.all("Cc")) if "@" in a}
+
+
+def agent_reply(mail: Mail, settings: EmailSettings) -> AgentReply | Ignored:
+    """The team's mail (support or agent address, not deskroute's own): its reply to the
+    customer in a conversation, or ignored."""
+    key, root = thread_root(mail, settings)
+    if key is None and root is None:
+        return Ignored("deskroute's own mail or the team's (from the support or an agent "
+                       "address, answering no conversation)", "own")
+    team = {settings.from_address, *settings.escalate_addresses}
+    if all(a in team or settings.is_agent(a) for a in _recipients(mail)):
+        return Ignored("mail among the team (no customer among its recipients)", "own")
+    text = new_text(mail)[:MAX_BODY_CHARS]
+    if not text:
+        return Ignored("agent reply has no text", "agent")
+    event_id = ids.external_id(mail.message_id, f"sha256:{mail.digest}")
+    return AgentReply(thread_id=key or ids.thread_key(root or ""), text=text, event_id=event_id)
+
+
 def read_mail(mail: Mail, settings: EmailSettings) -> Inbound:
     ignored = why_ignored(mail, settings)
     if ignored is not None:
         return ignored
+    if settings.is_agent(address_of(mail.get("From") or "")):
+        return agent_reply(mail, settings)
     reply_to = [a for _, a in getaddresses(mail.all("Reply-To")) if "@" in a]
     sender = address_of(mail.get("From") or "")
     if "@" not in sender:

@@ -118,6 +118,10 @@ class EmailSettings(BaseSettings):
     smtp_password: SecretStr | None = None
     email_from: str | None = None  # "Acme Support <support@acme.example>"
     email_escalate_to: str | None = None  # one or more addresses, comma-separated
+    # agents who answer customers from their own address (copying the support mailbox): their
+    # mail in a conversation is agent feedback, never a customer's follow-up. Addresses or
+    # ``@domain`` (every address there), comma-separated; the support address always counts
+    email_agent_addresses: str | None = None
     email_timeout_seconds: float = Field(default=30.0, gt=0)
     email_ca_file: str | None = None  # a private CA for the mail servers' certificates
     # inbound-parse webhook (Postmark): HTTP basic auth in the webhook URL
@@ -145,6 +149,21 @@ class EmailSettings(BaseSettings):
     def _addresses(cls, value: str | None) -> str | None:
         return _check_addresses(value, many=True)
 
+    @field_validator("email_agent_addresses")
+    @classmethod
+    def _agents(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        for item in (i.strip() for i in value.split(",")):
+            if item.startswith("@"):
+                ok = "." in item and "@" not in item[1:] and not any(c.isspace() for c in item)
+            else:
+                local, _, host = address_of(item).rpartition("@")
+                ok = bool(local and host)
+            if not ok:
+                raise ValueError(f"{item!r} is neither an e-mail address nor @domain")
+        return value.strip()
+
     @model_validator(mode="after")
     def _no_password_in_clear(self) -> EmailSettings:
         for kind, password in (("imap", self.imap_password), ("smtp", self.smtp_password)):
@@ -171,3 +190,18 @@ class EmailSettings(BaseSettings):
     @property
     def escalate_addresses(self) -> list[str]:
         return [a.lower() for _, a in getaddresses([self.email_escalate_to or ""]) if a]
+
+    def is_agent(self, address: str) -> bool:
+        """Whether mail from ``address`` (bare, lower-case) is the team answering a customer:
+        the support address itself, or one of ``DESKROUTE_EMAIL_AGENT_ADDRESSES``."""
+        if not address or "@" not in address:
+            return False
+        listed = self.agent_addresses
+        return address in {self.from_address, *listed} - {""} or \
+            "@" + address.rpartition("@")[2] in listed
+
+    @property
+    def agent_addresses(self) -> set[str]:
+        """``DESKROUTE_EMAIL_AGENT_ADDRESSES``: bare lower-case addresses and ``@domain``s."""
+        items = (i.strip() for i in (self.email_agent_addresses or "").split(","))
+        return {i.lower() if i.startswith("@") else address_of(i) for i in items if i}

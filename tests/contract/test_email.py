@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import email
+import email.policy
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,13 +16,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from sqlalchemy import select
 
-from connectors.base import FollowUp, Ignored, NewTicket, SignatureError
+from connectors.base import AgentReply, FollowUp, Ignored, NewTicket, SignatureError
 from connectors.email import ids
 from connectors.email.connector import EmailConnector
+from connectors.email.outgoing import reply_message, team_message
 from connectors.email.settings import EmailSettings
 from router.domain import OutgoingReply
 from router.store import models as m
+from router.store.db import unit_of_work
 from tests.contract.conftest import count
 from tests.contract.fakes import mail as fm
 
@@ -146,6 +151,80 @@ def test_reply_to_is_the_address_answered_and_a_missing_message_id_gets_a_stable
     assert first.ticket.external_id == again.ticket.external_id
 
 
+# --- agent feedback: the team's reply to the customer ----------------------------------------
+
+AGENT_REPLY = ("Hi Ann,\n\nYes, we accept PayPal at checkout.\n\nBest regards,\nAgnes\n-- \n"
+               "Shop Support | shop.example\n\nOn Mon, 3 Feb 2025, Shop Support "
+               "<support@shop.example> wrote:\n> Suggested reply: Yes, we accept PayPal.\n")
+
+
+def _our_mails(kind: str) -> list[bytes]:
+    """deskroute's own reply (or team note) for a ticket: as it leaves, with all its markers
+    but one taken off (a relay that strips X- headers, one that rewrites the id), and last
+    with none left."""
+    first = _ticket(fm.mail("Do you accept PayPal?", message_id="q1@customer.example"))
+    out = _out(first, "Yes, we accept PayPal.", kind=kind)
+    msg = reply_message(settings(), out) if kind == "reply" else team_message(settings(), out,
+                                                                               kind)
+    markers = ("X-Deskroute-Ticket", "Message-ID", "Auto-Submitted")
+    variants = [msg.as_bytes()]
+    for keep in (*markers, None):  # None: all three taken off (the last one)
+        copy = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+        for name in set(markers) - {keep}:
+            del copy[name]
+        if keep != "Message-ID":
+            copy["Message-ID"] = "<relay-rewrote-it@mx.shop.example>"
+        variants.append(copy.as_bytes())
+    return variants
+
+
+def test_a_reply_from_the_support_address_in_a_thread_is_an_agent_reply() -> None:
+    first = _ticket(fm.mail("Do you accept PayPal?", message_id="q1@customer.example"))
+    note = ids.our_message_id(thread_id=first.thread_id, ticket_id=7, kind="note",
+                              external_id=first.external_id, domain="shop.example")[1:-1]
+    # the agent answers deskroute's suggestion (In-Reply-To our note) to the customer
+    got = read(fm.mail(AGENT_REPLY, sender=fm.FROM, to="Ann <ann@customer.example>",
+                       message_id="agent-1@shop.example", in_reply_to=note,
+                       references=["q1@customer.example", note]))
+    assert isinstance(got, AgentReply), got
+    assert got.thread_id == first.thread_id and got.event_id == "agent-1@shop.example"
+    # greeting and sign-off stay (judging sets them aside), quote and signature go
+    assert got.text == "Hi Ann,\n\nYes, we accept PayPal at checkout.\n\nBest regards,\nAgnes"
+    # an agent's own address, listed or by domain, answering the customer's mail directly
+    for agents in ("agnes@shop.example", "Bob <bob@shop.example>, @shop.example"):
+        got = read(fm.mail(AGENT_REPLY, sender="Agnes <Agnes@Shop.example>",
+                           to="ann@customer.example", in_reply_to="q1@customer.example",
+                           references=["q1@customer.example"]),
+                   email_agent_addresses=agents)
+        assert isinstance(got, AgentReply) and got.thread_id == first.thread_id, got
+
+
+@pytest.mark.parametrize(("sender", "to", "threaded", "why"), [
+    (fm.FROM, "ann@customer.example", False, "answering no conversation"),
+    (fm.FROM, fm.ESCALATE_TO, True, "among the team"),
+    ("agnes@shop.example", f"{fm.ESCALATE_TO}, support@shop.example", True, "among the team"),
+    (fm.ESCALATE_TO, "ann@customer.example", True, "escalation address"),
+])
+def test_the_teams_mail_that_is_no_reply_to_a_customer_is_ignored(
+        sender: str, to: str, threaded: bool, why: str) -> None:
+    thread: dict[str, Any] = {"in_reply_to": "q1@customer.example"} if threaded else {}
+    got = read(fm.mail(AGENT_REPLY, sender=sender, to=to, **thread),
+               email_agent_addresses="agnes@shop.example")
+    assert isinstance(got, Ignored) and got.event == "own" and why in got.reason, got
+
+
+@pytest.mark.parametrize("kind", ["reply", "note", "escalation"])
+def test_deskroutes_own_mail_is_never_an_agent_reply(kind: str) -> None:
+    """Any one of its three markers is enough (X-Deskroute-Ticket, our Message-ID,
+    Auto-Submitted), even with the support address as sender and a customer as recipient."""
+    *ours, bare = _our_mails(kind)
+    for raw in ours:
+        got = read(raw, email_agent_addresses="@shop.example")
+        assert isinstance(got, Ignored) and got.event in ("own", "auto-reply"), got
+    if kind == "reply":  # the markers are what tells it from an agent's reply
+        assert isinstance(read(bare), AgentReply)
+
+
 # --- settings -------------------------------------------------------------------------------
 
 
@@ -154,6 +233,8 @@ def test_reply_to_is_the_address_answered_and_a_missing_message_id_gets_a_stable
     ("imap_url", "imaps://user:pw@imap.example.com", "not in the URL"),
     ("smtp_url", "smtps://smtp.example.com/path", "no path"),
     ("email_from", "not an address", "not an e-mail address"),
+    ("email_agent_addresses", "agnes@shop.example, agents", "neither an e-mail address"),
+    ("email_agent_addresses", "@localhost", "neither an e-mail address"),
     ("email_inbound_password", "changeme-changeme-changeme", "placeholder"),
     ("email_inbound_password", "short", "at least 16"),
 ])
@@ -261,6 +342,30 @@ def test_postmark_auto_reply_and_follow_up(api: TestClient, sqlite_url: str) -> 
     assert follow["kind"] == "follow_up" and follow["thread_id"] == first["thread_id"]
     assert api.get(f"/tickets/{follow['ticket_id']}").json()["body"] == "Thanks! And to Mexico?"
     assert count(sqlite_url, m.Ticket) == 2
+
+
+def test_postmark_agent_reply_is_recorded_once_on_the_conversation(
+        api: TestClient, sqlite_url: str) -> None:
+    first = api.post("/email/inbound", content=postmark(), headers=basic()).json()
+    agent = postmark(
+        "Hi Ann, yes: we ship to Canada in 5-7 days.\n\nOn Fri, Ann wrote:\n> Canada?",
+        message_id="agent-pm@shop.example", From="support@shop.example", FromFull={
+            "Email": "support@shop.example", "Name": "Shop Support"},
+        To="ann@customer.example",
+        headers=[{"Name": "In-Reply-To", "Value": "<pm-1@customer.example>"},
+                 {"Name": "References", "Value": "<pm-1@customer.example>"}])
+    got = api.post("/email/inbound", content=agent, headers=basic())
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["kind"] == "agent_reply" and body["ticket_id"] == first["ticket_id"], body
+    assert body["duplicate"] is False
+    again = api.post("/email/inbound", content=agent, headers=basic()).json()
+    assert again["duplicate"] is True and again["ticket_id"] == first["ticket_id"]
+    assert count(sqlite_url, m.Ticket) == 1  # the team's reply is no ticket
+    with unit_of_work(sqlite_url) as s:
+        [reply] = s.scalars(select(m.Outcome).where(m.Outcome.kind == "agent_reply")).all()
+        assert (reply.note, reply.source, reply.event_id) == (
+            "Hi Ann, yes: we ship to Canada in 5-7 days.", "email", "agent-pm@shop.example")
 
 
 def test_a_raw_message_can_be_posted_as_message_rfc822(api: TestClient) -> None:

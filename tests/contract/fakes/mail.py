@@ -42,13 +42,14 @@ ESCALATE_TO = "team@shop.example"
 
 
 def mail(body: str, *, subject: str = "Question", sender: str = "Ann <ann@customer.example>",
-         message_id: str | None = None, in_reply_to: str | None = None,
+         to: str = FROM, message_id: str | None = None, in_reply_to: str | None = None,
          references: list[str] | None = None, headers: dict[str, str] | None = None,
          html: str | None = None) -> bytes:
-    """A customer's message as raw RFC 5322 bytes."""
+    """A customer's message (or, with ``sender`` and ``to``, an agent's) as raw RFC 5322
+    bytes."""
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = FROM
+    msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = f"<{message_id or os.urandom(6).hex() + '@customer.example'}>"
