@@ -16,6 +16,8 @@ from connectors.base import AgentReply, FollowUp, Ignored, NewTicket, PayloadErr
 from connectors.helpscout.connector import HelpScoutConnector, sign
 from connectors.helpscout.settings import HelpScoutSettings
 from router.domain import OutgoingReply
+from router.store import models as m
+from tests.contract.conftest import count
 from tests.contract.fakes.helpscout import (
     APP_ID,
     APP_SECRET,
@@ -50,6 +52,8 @@ BODY = b'{"id": 880001, "subject": "Hi"}'
 
 
 def test_signature_is_base64_hmac_sha1_of_the_raw_body() -> None:
+    """Help Scout documents the recipe but publishes no worked example (body, secret and
+    signature): the expected value comes from the recipe, computed with ``hmac`` itself."""
     expected = base64.b64encode(hmac.new(SECRET.encode(), BODY, hashlib.sha1).digest()).decode()
     assert sign(SECRET, BODY) == expected
     c = HelpScoutConnector(HelpScoutSettings(secret=SECRET))  # type: ignore[arg-type]
@@ -179,3 +183,33 @@ def test_bad_app_secret_fails_the_delivery_without_leaking_it(
     assert not r.ok and r.status_code == 401 and "oauth token" in (r.error or "")
     assert wrong not in caplog.text and wrong not in (r.error or "")
     assert wrong not in repr(c.settings)
+
+
+# --- through the API --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ["forged_body", "bad", "missing", "other_secret", "hex"])
+def test_bad_signature_through_the_api_is_401_and_stores_nothing(
+        case: str, hs: FakeHelpScout, app_for, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    client = app_for(helpscout=settings_for(hs))
+    cid = hs.start("Order", "<p>Where is my order?</p>")
+    body, headers = FakeHelpScout.signed(hs.payload(cid), "convo.created")
+    sent, signed = body, dict(headers)
+    if case == "forged_body":
+        sent = body.replace(b"Where is my order?", b"Where is my refund")
+    elif case == "bad":
+        headers["X-HelpScout-Signature"] = base64.b64encode(b"\0" * 20).decode()
+    elif case == "missing":
+        headers.pop("X-HelpScout-Signature")
+    elif case == "other_secret":
+        headers["X-HelpScout-Signature"] = sign("another-apps-webhook-secret", body)
+    else:  # the right digest, hex instead of base64
+        headers["X-HelpScout-Signature"] = base64.b64decode(
+            headers["X-HelpScout-Signature"]).hex()
+    assert sent == body or case == "forged_body"
+    r = client.post("/webhooks/helpscout", content=sent, headers=headers)
+    assert r.status_code == 401, r.text
+    assert count(sqlite_url, m.Ticket) == 0 and count(sqlite_url, m.WebhookMessage) == 0
+    good = client.post("/webhooks/helpscout", content=body, headers=signed)  # the same, signed
+    assert good.status_code == 202 and good.json()["kind"] == "ticket", good.text
+    assert count(sqlite_url, m.Ticket) == 1

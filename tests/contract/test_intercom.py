@@ -14,6 +14,8 @@ from connectors.base import AgentReply, FollowUp, Ignored, NewTicket, SignatureE
 from connectors.intercom.connector import IntercomConnector, sign
 from connectors.intercom.settings import IntercomSettings
 from router.domain import OutgoingReply
+from router.store import models as m
+from tests.contract.conftest import count
 from tests.contract.fakes.intercom import (
     ACCESS_TOKEN,
     AGENT_ADMIN,
@@ -44,6 +46,8 @@ BODY = b'{"type":"notification_event","topic":"conversation.user.created","data"
 
 
 def test_signature_is_sha1_hex_of_the_raw_body_with_the_client_secret() -> None:
+    """Intercom documents the recipe but publishes no worked example (body, secret and
+    signature): the expected value comes from the recipe, computed with ``hmac`` itself."""
     expected = "sha1=" + hmac.new(CLIENT_SECRET.encode(), BODY, hashlib.sha1).hexdigest()
     assert sign(CLIENT_SECRET, BODY) == expected and len(expected) == 45
     c = IntercomConnector(IntercomSettings(client_secret=CLIENT_SECRET))  # type: ignore[arg-type]
@@ -167,3 +171,32 @@ def test_rate_limit_reset_header_is_honoured(ic: FakeIntercom) -> None:
     r = IntercomConnector(settings_for(ic)).reply(out(cid, "ok"))
     assert r.ok and ic.parts(cid, "comment") == ["ok"]
     assert len(ic.calls("POST", "reply")) == 2
+
+
+# --- through the API --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ["forged_body", "bad", "missing", "other_secret", "bare_hex"])
+def test_bad_signature_through_the_api_is_401_and_stores_nothing(
+        case: str, ic: FakeIntercom, app_for, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    client = app_for(intercom=settings_for(ic))
+    cid = ic.start("<p>Where is my order?</p>")
+    body, headers = FakeIntercom.signed(ic.notification("conversation.user.created", cid))
+    sent, signed = body, dict(headers)
+    if case == "forged_body":
+        sent = body.replace(b"Where is my order?", b"Where is my refund")
+    elif case == "bad":
+        headers["X-Hub-Signature"] = "sha1=" + "0" * 40
+    elif case == "missing":
+        headers.pop("X-Hub-Signature")
+    elif case == "other_secret":
+        headers["X-Hub-Signature"] = sign("another-apps-client-secret-01", body)
+    else:
+        headers["X-Hub-Signature"] = headers["X-Hub-Signature"].removeprefix("sha1=")
+    assert sent == body or case == "forged_body"
+    r = client.post("/webhooks/intercom", content=sent, headers=headers)
+    assert r.status_code == 401, r.text
+    assert count(sqlite_url, m.Ticket) == 0 and count(sqlite_url, m.WebhookMessage) == 0
+    good = client.post("/webhooks/intercom", content=body, headers=signed)  # the same, signed
+    assert good.status_code == 202 and good.json()["kind"] == "ticket", good.text
+    assert count(sqlite_url, m.Ticket) == 1
