@@ -84,6 +84,21 @@ class Ignored:
     kind: ClassVar[str] = "ignored"
 
 
+MAX_VENDOR_ID_CHARS = 255  # the store's columns for thread and event ids
+
+
+def _check_vendor_ids(event: AgentReply | ChannelOutcome) -> None:
+    """Thread and event ids fit the store (``PayloadError``, a 422, names the one that does
+    not): these events skip ``router.intake.prepare_ticket``, and vendor ids are unbounded
+    (Zendesk's comment id, Intercom's notification id): 256 characters were a 500 on
+    PostgreSQL and stored on SQLite."""
+    for name in ("thread_id", "event_id"):
+        value = getattr(event, name)
+        if len(value) > MAX_VENDOR_ID_CHARS:
+            raise PayloadError(name, f"the vendor's id is longer than {MAX_VENDOR_ID_CHARS} "
+                                      f"characters ({len(value)})")
+
+
 @dataclass(frozen=True)
 class AgentReply:
     """A public reply an agent wrote on a conversation (a helpdesk comment, an admin reply).
@@ -97,6 +112,9 @@ class AgentReply:
     text: str
     event_id: str
     kind: ClassVar[str] = "agent_reply"
+
+    def __post_init__(self) -> None:
+        _check_vendor_ids(self)
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,9 @@ class ChannelOutcome:
     value: float | None = None
     status_only: bool = False
     kind: ClassVar[str] = "outcome"
+
+    def __post_init__(self) -> None:
+        _check_vendor_ids(self)
 
 
 @dataclass(frozen=True)

@@ -175,3 +175,26 @@ def test_intercom_rating_off_the_scale_is_refused(app_for: Any, sqlite_url: str)
                                                            conv, notif_id="notif_1"))[0])
         assert parsed == ChannelOutcome(thread_id=conv, outcome=OutcomeKind.RESOLVED,
                                         event_id="notif_1")
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_a_vendor_event_id_longer_than_the_column_is_422(
+        store: str, app_for: Any, request: pytest.FixtureRequest) -> None:
+    """Outcomes and agent replies skip the ticket checks of the intake: their ids are bounded
+    when the connector builds the event (a 500 on PostgreSQL, stored on SQLite before)."""
+    from tests.contract.vendors import IntercomKit
+
+    url = request.getfixturevalue("sqlite_url" if store == "sqlite" else "pg_url")
+    with IntercomKit() as kit:
+        client = app_for(url, intercom=kit.settings())
+        conv, _ = start(kit, client)
+        body, headers = kit.fake.signed(kit.fake.notification(
+            "conversation.admin.closed", conv, notif_id="n" * 256))
+        res = client.post("/webhooks/intercom", content=body, headers=headers)
+        assert res.status_code == 422, res.text
+        assert res.json()["detail"]["field"] == "event_id"
+        assert outcomes(url) == []
+        body, headers = kit.fake.signed(kit.fake.notification(
+            "conversation.admin.closed", conv, notif_id="n" * 255))
+        assert client.post("/webhooks/intercom", content=body, headers=headers).status_code == 202
+        assert outcomes(url) == [("resolved", "intercom", None)]
