@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from router.settings import StoreSettings
@@ -131,3 +132,15 @@ def side_transaction(session: Session) -> Iterator[Session]:
         raise
     finally:
         side.close()
+
+
+def inserted_id(session: Session, stmt: Any, id_column: Any) -> int | None:
+    """Run an INSERT (``ON CONFLICT DO NOTHING`` allowed): the new row's id, or None when the
+    conflict clause inserted nothing. ``RETURNING`` where the database has it; SQLite before
+    3.35 (the system Python of Debian 11, RHEL 9, Ubuntu 20.04) has not, and SQLAlchemy then
+    refuses the statement: there the row count and the cursor's last row id say the same."""
+    if session.get_bind().dialect.insert_returning:
+        row = session.execute(stmt.returning(id_column)).first()
+        return None if row is None else int(row[0])
+    result = cast(CursorResult[Any], session.execute(stmt))
+    return int(result.lastrowid) if result.rowcount else None

@@ -20,6 +20,7 @@ from sqlalchemy import Table, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from router.store import models as m
+from router.store.db import inserted_id
 from router.store.models import utcnow
 
 PENDING, ENQUEUED, RUNNING, DONE = "pending", "enqueued", "running", "done"
@@ -67,10 +68,12 @@ def add_outbox(session: Session, task: str, ticket_id: int, *, delay: float = 0.
     retry's back-off). One Core INSERT: it is on every webhook's path."""
     now = utcnow()
     o = m.OutboxRow.__table__.c
-    return int(session.execute(insert(cast(Table, m.OutboxRow.__table__)).values(
+    row_id = inserted_id(session, insert(cast(Table, m.OutboxRow.__table__)).values(
         task=task, ticket_id=ticket_id, status=PENDING, attempts=0, runs=0,
         available_at=now + timedelta(seconds=delay) if delay > 0 else now, created_at=now,
-    ).returning(o.id)).scalar_one())
+    ), o.id)
+    assert row_id is not None  # a plain INSERT: no conflict clause
+    return row_id
 
 
 def due_outbox(

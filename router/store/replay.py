@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from router.store import models as m
+from router.store.db import inserted_id
 from router.store.repo import insert_or_ignore
 
 
@@ -28,7 +29,7 @@ def record_message(
     w = m.WebhookMessage.__table__.c
     stmt = insert_or_ignore(session, m.WebhookMessage, ["source", "message_id"]).values(
         source=source, message_id=message_id, body_sha256=body_sha256, ticket_id=ticket_id)
-    if session.execute(stmt.returning(w.id)).first() is not None:
+    if inserted_id(session, stmt, w.id) is not None:
         return body_sha256
     return str(session.scalar(select(w.body_sha256).where(
         w.source == source, w.message_id == message_id)))

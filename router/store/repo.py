@@ -21,6 +21,7 @@ from router.domain import (
     Verdict,
 )
 from router.store import models as m
+from router.store.db import inserted_id
 from router.store.models import utcnow
 from router.store.outbox import add_outbox
 
@@ -59,13 +60,13 @@ def store_ticket(session: Session, ticket: InboundTicket) -> StoredTicket:
         "state": TicketState.RECEIVED.value, "meta": dict(ticket.metadata),
     }
     stmt = insert_or_ignore(session, m.Ticket, ["source", "external_id"])
-    row = session.execute(stmt.values(values).returning(t.id, t.state, t.thread_id)).first()
-    if row is None:  # already stored (a redelivery, or a concurrent one that won)
+    new_id = inserted_id(session, stmt.values(values), t.id)
+    if new_id is None:  # already stored (a redelivery, or a concurrent one that won)
         row = session.execute(select(t.id, t.state, t.thread_id).where(
             t.source == ticket.source, t.external_id == ticket.external_id)).one()
         return StoredTicket(row.id, row.state, row.thread_id, created=False)
-    add_outbox(session, "decide", row.id)
-    return StoredTicket(row.id, row.state, row.thread_id, created=True)
+    add_outbox(session, "decide", new_id)
+    return StoredTicket(new_id, TicketState.RECEIVED.value, ticket.thread_id, created=True)
 
 
 def insert_ticket(session: Session, ticket: InboundTicket) -> tuple[m.Ticket, bool]:

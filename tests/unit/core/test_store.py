@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from router.domain import Decision, Draft, InboundTicket, Route, TicketState, Verdict
 from router.outcomes import record_outcome
 from router.reports import build_report, parse_since
@@ -86,3 +88,33 @@ def test_the_postgresql_pool_keeps_db_pool_size_connections() -> None:
         assert engine.pool.size() == 17  # type: ignore[attr-defined]
     finally:
         engine.dispose()
+
+
+def test_intake_works_on_sqlite_without_returning(sqlite_url: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # SQLite before 3.35 (the system Python of Debian 11, RHEL 9, Ubuntu 20.04) has no
+    # RETURNING (a syntax error there); SQLAlchemy's dialect then says insert_returning =
+    # False, as set here. The webhook's inserts must not send RETURNING to such a SQLite.
+    from sqlalchemy import event
+
+    from router.store.db import get_engine
+    from router.store.replay import record_message
+
+    engine = get_engine(sqlite_url)
+    monkeypatch.setattr(engine.dialect, "insert_returning", False)
+    sent: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    with unit_of_work(sqlite_url) as s:
+        first = repo.store_ticket(s, _ticket("old-sqlite"))
+        assert record_message(s, "generic", "msg_1", "digest-a", first.id) == "digest-a"
+        s.commit()
+    with unit_of_work(sqlite_url) as s:
+        again = repo.store_ticket(s, _ticket("old-sqlite"))
+        assert record_message(s, "generic", "msg_1", "digest-b", again.id) == "digest-a"
+        other = repo.store_ticket(s, _ticket("old-sqlite-2"))
+        s.commit()
+        rows = outbox.due_outbox(s)
+    assert first.created and not again.created and again.id == first.id
+    assert other.created and other.id != first.id and first.state == "received"
+    assert sorted(r.ticket_id for r in rows) == sorted([first.id, other.id])
+    assert sent and not [q for q in sent if "RETURNING" in q.upper()]
