@@ -16,6 +16,14 @@ def serve(
     embedded_worker: bool = typer.Option(
         True, help="Without DESKROUTE_BROKER_URL, process tickets in this process."
     ),
+    workers: int = typer.Option(
+        1, min=1, max=64,
+        help="API processes sharing the port (more webhooks per second; see "
+             "docs/BENCHMARKS.md). More than one needs DESKROUTE_BROKER_URL: the work is "
+             "then done by 'deskroute worker' processes."),
+    access_log: bool = typer.Option(
+        True, help="Log one line per HTTP request (--no-access-log saves CPU per webhook "
+                   "under heavy load)."),
 ) -> None:
     """Run the HTTP API (webhooks, tickets, report). Without a broker it also does the work.
 
@@ -23,22 +31,29 @@ def serve(
     default is migrated automatically), a malformed policy or an invalid setting.
     """
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from router.api.app import create_app
 
     settings = Settings.load()  # read once, here, and handed to the app and its worker
     preflight(settings, policy=True)  # even without a worker here: a typo is caught now
+    if workers > 1 and not settings.queue.broker_url:
+        fail("--workers above 1 needs DESKROUTE_BROKER_URL (Redis) and 'deskroute worker' "
+             "processes: the embedded worker runs in a single API process")
     if not settings.api.webhook_secret:
         err_console.print("[yellow]warning:[/] DESKROUTE_WEBHOOK_SECRET is not set: the "
                           "generic webhook refuses every request until it is")
     from router.logs import configure_logging
 
     fmt = configure_logging(default="text")
+    # uvicorn's own loggers go through deskroute's JSON handler too
+    log_config = None if fmt == "json" else LOGGING_CONFIG
+    if workers > 1:  # each process builds its app from the same environment
+        uvicorn.run("router.api.app:create_app", factory=True, workers=workers, host=host,
+                    port=port, access_log=access_log, log_config=log_config)
+        return
     app = create_app(settings, embedded_worker=embedded_worker)
-    if fmt == "json":  # uvicorn's own loggers go through deskroute's JSON handler too
-        uvicorn.run(app, host=host, port=port, log_config=None)
-    else:
-        uvicorn.run(app, host=host, port=port)
+    uvicorn.run(app, host=host, port=port, access_log=access_log, log_config=log_config)
 
 
 def preflight(settings: Settings, *, policy: bool) -> None:
