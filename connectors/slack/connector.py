@@ -93,7 +93,11 @@ class SlackConnector(VendorConnector[SlackSettings, WebClient]):
         # float, and 401 digits overflowed (a 500 for anyone, no secret needed).
         ts = timestamp(raw_ts, TIMESTAMP_HEADER)
         check_fresh(ts, REPLAY_WINDOW_SECONDS, self.clock.now(), TIMESTAMP_HEADER)
-        if not SignatureVerifier(secret, self.clock).is_valid(body, raw_ts, signature):
+        try:  # slack_sdk decodes the body to sign it (a UnicodeDecodeError was a 500 too)
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SignatureError("the body is not UTF-8: not a request from Slack") from None
+        if not SignatureVerifier(secret, self.clock).is_valid(text, raw_ts, signature):
             raise SignatureError("X-Slack-Signature does not match")
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> Inbound:
