@@ -137,9 +137,11 @@ def time_reports(url: str, runs: int, by: str | None) -> dict[str, Any]:
     from sqlalchemy import text
 
     from router.reports import build_report
+    from router.settings import Settings
     from router.store.db import session_factory
 
     sessions = session_factory(url)
+    st = Settings.load(database_url=url)  # what `deskroute report` reads, once
     walls, cpus, result = [], [], None
     for i in range(runs + 1):
         with sessions() as s:
@@ -147,7 +149,7 @@ def time_reports(url: str, runs: int, by: str | None) -> dict[str, Any]:
                    if s.get_bind().dialect.name == "postgresql" else None)
             c0 = backend_cpu(pid) if pid else None
             start = time.perf_counter()
-            result = build_report(s, by=by)
+            result = build_report(s, by=by, settings=st.reports, llm=st.llm, prices=st.prices)
             wall = time.perf_counter() - start
             c1 = backend_cpu(pid) if pid else None
         if i:  # the first run warms imports, the tokenizer, the price map, the pool

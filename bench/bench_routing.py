@@ -55,13 +55,12 @@ def _per_call_ms(call: Callable[[str], object], texts: list[str]) -> list[float]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=300, help="tickets to route")
-    ap.add_argument("--batch", type=int, default=32, help="batch size for the batch run")
     ap.add_argument(
         "--classifier", default=None, help="classifier artifact (default: the shipped one)"
     )
     args = ap.parse_args()
 
-    from router.pipeline.routing import route_text, route_texts
+    from router.pipeline.routing import route_text
     from router.pipeline.services import Services
     from router.settings import ModelSettings
 
@@ -79,10 +78,6 @@ def main() -> None:
     base = _per_call_ms(lambda t: encoder.encode([t]), texts)
     base_fp32 = _per_call_ms(lambda t: fp32.encode([t]), texts)
     single = _per_call_ms(lambda t: route_text(services, t), texts)
-    s = time.perf_counter()
-    for i in range(0, len(texts), args.batch):
-        route_texts(services, texts[i : i + args.batch])
-    batch_seconds = time.perf_counter() - s
 
     p50, p95 = statistics.median(single), pct(single, 0.95)
     b50 = statistics.median(base)
@@ -96,13 +91,8 @@ def main() -> None:
     print(f"{'route single p50 (ms)':38s} {p50:10.2f}")
     print(f"{'route single p95 (ms)':38s} {p95:10.2f}")
     print(f"{'route single decisions/s':38s} {1000 / statistics.mean(single):10.1f}")
-    print(f"{f'route batch={args.batch} decisions/s':38s} {len(texts) / batch_seconds:10.1f}")
     print(f"{'ratio route p50 / encode p50':38s} {p50 / b50:10.2f}")
     print(f"{'ratio route p50 / fp32 encode p50':38s} {p50 / statistics.median(base_fp32):10.2f}")
-    print(
-        f"{'ratio batch throughput / single':38s} "
-        f"{(len(texts) / batch_seconds) / (1000 / statistics.mean(single)):10.2f}"
-    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -23,6 +23,9 @@ from sqlalchemy.orm import Session
 from router.domain import NEGATIVE_OUTCOMES, TicketState
 from router.reports.window import Window
 from router.store import models as m
+
+if TYPE_CHECKING:
+    from router.guard.settings import PIISettings
 
 OUT_OF_SCOPE = "oos"
 
@@ -62,8 +65,10 @@ def count_candidates(session: Session, window: Window, intents: list[str] | None
 
 
 def examples(session: Session, window: Window, intents: list[str] | None = None,
-             counts: dict[str, int] | None = None) -> Iterator[dict[str, Any]]:
-    """One training example per qualifying ticket (streamed, not loaded all at once)."""
+             counts: dict[str, int] | None = None,
+             pii: PIISettings | None = None) -> Iterator[dict[str, Any]]:
+    """One training example per qualifying ticket (streamed, not loaded all at once);
+    ``pii``: the kinds an operator turned off (None: every kind is redacted)."""
     from router.backends.prompts import SYSTEM_PROMPT, build_messages
     from router.guard.pii import Redactor
 
@@ -76,7 +81,7 @@ def examples(session: Session, window: Window, intents: list[str] | None = None,
             for eid, answer in session.execute(
                     select(m.KBEntry.id, m.KBEntry.answer).where(m.KBEntry.id.in_(missing))):
                 kb_answers[int(eid)] = str(answer)
-        redactor = Redactor()  # one numbering per example: the same e-mail, the same tag
+        redactor = Redactor(settings=pii)  # one numbering per example: one e-mail, one tag
         text = f"{subject}\n{body}".strip() if subject else str(body)
         ticket = redactor.redact(text)
         passages = [redactor.redact(kb_answers[i]) for i in ids if i in kb_answers]
@@ -93,12 +98,13 @@ def examples(session: Session, window: Window, intents: list[str] | None = None,
 
 def export_distill(session: Session, out: IO[str], window: Window | None = None,
                    intents: list[str] | None = None,
-                   progress: Callable[[int], None] | None = None) -> ExportSummary:
+                   progress: Callable[[int], None] | None = None,
+                   pii: PIISettings | None = None) -> ExportSummary:
     window = window or Window()
     candidates = count_candidates(session, window, intents)
     counts: dict[str, int] = {}
     written = 0
-    for example in examples(session, window, intents, counts):
+    for example in examples(session, window, intents, counts, pii):
         out.write(json.dumps(example, ensure_ascii=False) + "\n")
         written += 1
         if progress is not None:

@@ -24,22 +24,16 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from router.domain import TERMINAL_STATES
-from router.pricing import price_of
+from router.pricing import PriceSettings, price_of
 from router.store import models as m
 
 DECISION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 GENERATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-
-class MetricsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DESKROUTE_", env_file=None, extra="ignore")
-    metrics_cache_seconds: float = 5.0
 
 
 @dataclass
@@ -74,7 +68,7 @@ def _histogram(session: Session, label: Any, ms: Any, bounds: Iterable[float]) -
     return h
 
 
-def snapshot(session: Session) -> Snapshot:
+def snapshot(session: Session, prices: PriceSettings) -> Snapshot:
     """Every metric in a handful of aggregate queries."""
     start = time.perf_counter()
     T, D, DR, OC, DA = m.Ticket, m.Decision, m.DraftRow, m.Outcome, m.DeliveryAttempt
@@ -98,7 +92,7 @@ def snapshot(session: Session) -> Snapshot:
             .where(DR.backend == "llm").group_by(DR.model)):
         tokens[(str(model), "prompt")] = int(prompt or 0)
         tokens[(str(model), "completion")] = int(completion or 0)
-        cost[str(model)] = price_of(str(model)).cost(prompt or 0, completion or 0)
+        cost[str(model)] = price_of(str(model), prices).cost(prompt or 0, completion or 0)
     return Snapshot(
         states={str(s): int(n) for s, n in session.execute(
             select(T.state, func.count()).group_by(T.state))},
@@ -120,8 +114,9 @@ def snapshot(session: Session) -> Snapshot:
 class StoreCollector(Collector):
     """Turns a (cached) :class:`Snapshot` into Prometheus metric families."""
 
-    def __init__(self, sessions: Callable[[], Session], ttl: float) -> None:
-        self._sessions, self._ttl = sessions, ttl
+    def __init__(self, sessions: Callable[[], Session], ttl: float,
+                 prices: PriceSettings) -> None:
+        self._sessions, self._ttl, self._prices = sessions, ttl, prices
         self._lock = threading.Lock()
         self._cached: tuple[float, Snapshot] | None = None
 
@@ -130,7 +125,7 @@ class StoreCollector(Collector):
             now = time.monotonic()
             if self._cached is None or now - self._cached[0] >= self._ttl:
                 with self._sessions() as session:
-                    self._cached = (now, snapshot(session))
+                    self._cached = (now, snapshot(session, self._prices))
             return self._cached[1]
 
     def collect(self) -> Iterator[Metric]:

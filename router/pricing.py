@@ -51,9 +51,9 @@ class Price:
                 "output_usd_per_mtok": round(self.output_per_token * 1e6, 6)}
 
 
-def price_of(model: str, settings: PriceSettings | None = None) -> Price:
+def price_of(model: str, settings: PriceSettings) -> Price:
     """The price per token of ``model``: configured, else litellm's map, else unknown."""
-    s = settings or PriceSettings()
+    s = settings
     if s.llm_price_input_per_mtok is not None or s.llm_price_output_per_mtok is not None:
         return Price(model, "configured", (s.llm_price_input_per_mtok or 0.0) / 1e6,
                      (s.llm_price_output_per_mtok or 0.0) / 1e6)

@@ -19,7 +19,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from connectors.secrets import check_secret_value
 
 if TYPE_CHECKING:
+    from router.guard.settings import PIISettings
     from router.kb.settings import KBSettings
+    from router.pricing import PriceSettings
+    from router.reports.settings import ReportSettings
+    from router.rollout.settings import FeedbackSettings
+    from router.signals.settings import SignalSettings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = PACKAGE_DIR / "data"
@@ -140,6 +145,11 @@ class DeliverySettings(BaseSettings):
     delivery_backoff_max_seconds: float = Field(default=300.0, ge=0)
 
 
+class MetricsSettings(BaseSettings):
+    model_config = _env()
+    metrics_cache_seconds: float = Field(default=5.0, ge=0)
+
+
 class APISettings(BaseSettings):
     model_config = _env()
     webhook_secret: str | None = None
@@ -173,6 +183,12 @@ class Settings:
     budget: BudgetSettings
     api: APISettings
     kb: KBSettings
+    pii: PIISettings  # which optional kinds the hosted leg redacts
+    prices: PriceSettings  # what a hosted call costs (the report and /metrics too)
+    feedback: FeedbackSettings  # how an agent's reply to a draft is judged
+    signals: SignalSettings  # the risk signals' languages and limits
+    metrics: MetricsSettings
+    reports: ReportSettings
     connectors: Mapping[str, BaseSettings] = field(default_factory=dict)  # by connector name
 
     @classmethod
@@ -180,23 +196,35 @@ class Settings:
              connectors: Mapping[str, BaseSettings] | None = None,
              **parts: BaseSettings) -> Settings:
         """Read every area from ``DESKROUTE_*``; the arguments replace what they name
-        (``parts``: ``store=``, ``queue=``, ``models=``, ``llm=``, ``delivery=``,
-        ``budget=``, ``kb=``). A bad value stops here, naming the variable."""
-        from router.kb.settings import KBSettings as _KB
-
+        (``parts``: any field above but ``store``'s URL shortcut, ``api`` and
+        ``connectors``: ``queue=``, ``kb=``, ``prices=``...). A bad value stops here,
+        naming the variable."""
         given = parts.pop("store", None)
         store = given if isinstance(given, StoreSettings) else (
             StoreSettings(database_url=database_url) if database_url else StoreSettings())
-        built = {
-            "queue": QueueSettings, "models": ModelSettings, "llm": LLMSettings,
-            "delivery": DeliverySettings, "budget": BudgetSettings, "kb": _KB,
-        }
+        built = _areas()
         unknown = set(parts) - set(built)
         if unknown:
             raise TypeError(f"unknown settings areas: {', '.join(sorted(unknown))}")
         values = {name: parts.get(name) or make() for name, make in built.items()}
         return cls(store=store, api=api or APISettings(), connectors=dict(connectors or {}),
                    **values)  # type: ignore[arg-type]
+
+
+def _areas() -> dict[str, type[BaseSettings]]:
+    """The areas ``Settings.load`` reads, by field (imported here: each lives with its
+    package, and importing them all at module level would tie those packages together)."""
+    from router.guard.settings import PIISettings as _PII
+    from router.kb.settings import KBSettings as _KB
+    from router.pricing import PriceSettings as _Price
+    from router.reports.settings import ReportSettings as _Report
+    from router.rollout.settings import FeedbackSettings as _Feedback
+    from router.signals.settings import SignalSettings as _Signals
+
+    return {"queue": QueueSettings, "models": ModelSettings, "llm": LLMSettings,
+            "delivery": DeliverySettings, "budget": BudgetSettings, "kb": _KB, "pii": _PII,
+            "prices": _Price, "feedback": _Feedback, "signals": _Signals,
+            "metrics": MetricsSettings, "reports": _Report}
 
 
 def bundled_slm_path() -> Path:

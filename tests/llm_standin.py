@@ -20,11 +20,13 @@ class ChatStandIn:
     def __init__(self, answer: str = ANSWER) -> None:
         self.status = 200
         self.calls = 0
+        self.bodies: list[dict[str, Any]] = []  # each request's JSON, as litellm sent it
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
-                self.rfile.read(int(self.headers.get("content-length") or 0))
+                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+                outer.bodies.append(json.loads(raw or b"{}"))
                 outer.calls += 1
                 status = outer.status
                 body: dict[str, Any] = {"error": {"message": "stand-in outage",

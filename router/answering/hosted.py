@@ -25,6 +25,7 @@ from router.answering.result import AnswerResult, Clock
 from router.backends.base import Backend
 from router.backends.prompts import build_messages
 from router.guard.pii import Redactor, requester_names, restore
+from router.guard.settings import PIISettings
 from router.kb.retrieve import KnowledgeBase
 from router.kb.settings import KBSettings
 
@@ -33,8 +34,11 @@ class HostedAnswerer:
     leg = "hosted"
     mode = "llm"
 
-    def __init__(self, settings: KBSettings, kb: KnowledgeBase | None, backend: Backend) -> None:
+    def __init__(self, settings: KBSettings, kb: KnowledgeBase | None, backend: Backend, *,
+                 pii: PIISettings) -> None:
+        """``pii``: which optional kinds of personal data are redacted (the deployment's)."""
         self.settings = settings
+        self.pii = pii
         self.kb = kb
         self.backend = backend
         self.checks = DraftChecks(settings, kb)
@@ -47,7 +51,7 @@ class HostedAnswerer:
         g = ground(text, intent, self.kb, self.settings, k=self.settings.llm_top_k,
                    query_vec=query_vec)
         clock.lap("retrieve_ms")
-        redactor = Redactor(names=requester_names(requester))
+        redactor = Redactor(names=requester_names(requester), settings=self.pii)
         red_ticket = redactor.redact(g.text)
         sent = [redactor.redact(p) for p in fill(g.passages, red_ticket, self.settings)]
         raw = self.backend.generate(build_messages(red_ticket, sent))

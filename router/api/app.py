@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         app.state.sessions = sessionmaker(bind=get_engine(url), expire_on_commit=False)
         # webhooks store on at most as many threads as the pool has connections
         app.state.store_limiter = anyio.CapacityLimiter(settings.store.db_pool_size)
-        app.state.metrics = ops.metrics_source(app.state.sessions)
+        app.state.metrics = ops.metrics_source(app.state.sessions, settings)
         background: Any = None
         if queue.broker_url:
             from router.worker.celery_app import make_celery
@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
                   redoc_url=None, responses=_UNAVAILABLE)
     app.add_middleware(RefuseNulInUrl)
     app.state.api_settings = api_settings
+    app.state.settings = settings  # what request handlers read (the report's costs...)
     app.state.broker_url = queue.broker_url
     app.state.breakers = breaker_states  # the embedded worker's, when it runs here
     app.state.kick = _nothing

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from router.api.deps import ADMIN_RESPONSES, get_session, invalid, require_admin
 from router.api.report_schemas import Report
 from router.api.session_auth import LoginRequired
+from router.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
 router = APIRouter()
@@ -27,6 +28,7 @@ router = APIRouter()
 @router.get("/report", dependencies=[Depends(require_admin)], tags=["reports"],
             response_model=Report, responses=ADMIN_RESPONSES)
 def report(
+    request: Request,
     session: Annotated[Session, Depends(get_session)],
     since: Annotated[str | None, Query(max_length=40, description="7d, 24h or ISO")] = None,
     until: Annotated[str | None, Query(max_length=40)] = None,
@@ -43,7 +45,8 @@ def report(
         window = make_window(since, until)
     except ValueError as exc:  # "yesterday", "99999999999d", since after until
         raise invalid(("query", "since"), str(exc)) from exc
-    return build_report(session, window, by=by)
+    s: Settings = request.app.state.settings
+    return build_report(session, window, by=by, settings=s.reports, llm=s.llm, prices=s.prices)
 
 
 @router.get("/metrics", dependencies=[Depends(require_admin)], tags=["reports"],
@@ -85,14 +88,15 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequired, _to_login)
 
 
-def metrics_source(sessions: Any) -> Any:
+def metrics_source(sessions: Any, settings: Settings) -> Any:
     """A callable returning the exposition bytes, with one cached collector per app."""
     from prometheus_client import CollectorRegistry, generate_latest
 
-    from router.metrics import MetricsSettings, StoreCollector
+    from router.metrics import StoreCollector
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(StoreCollector(sessions, MetricsSettings().metrics_cache_seconds))
+    registry.register(StoreCollector(sessions, settings.metrics.metrics_cache_seconds,
+                                     settings.prices))
     registry.register(BreakerCollector())
     return lambda: generate_latest(registry)
 

@@ -23,6 +23,7 @@ from router.api.ticket_schemas import (
 )
 from router.domain import OutcomeKind
 from router.outcomes import OutcomeError, record_agent_reply, record_outcome
+from router.reports.settings import ReportSettings
 from router.store import models as m
 from router.store import repo
 from router.store import ticket_queries as tq
@@ -46,7 +47,7 @@ def _outcome(o: m.Outcome) -> OutcomeOut:
                       source=o.source, created_at=o.created_at)
 
 
-def ticket_view(session: Session, ticket_id: int) -> TicketOut:
+def ticket_view(session: Session, ticket_id: int, reports: ReportSettings) -> TicketOut:
     """Everything about one ticket: decision, reasons, signals, drafts with the verifier's
     verdict and the approved answers used, deliveries, outcomes and how the report counts it."""
     from router.reports.ticket import ticket_resolution
@@ -77,7 +78,7 @@ def ticket_view(session: Session, ticket_id: int) -> TicketOut:
         answered_from=[KBRef(id=e.id, kb=e.kb, question=e.question, answer=e.answer,
                              intent=e.intent, retired=e.retired_at is not None)
                        for e in tq.kb_entries(session, used)],
-        resolution=ticket_resolution(session, t.id),  # type: ignore[arg-type]
+        resolution=ticket_resolution(session, t.id, reports),  # type: ignore[arg-type]
     )
 
 
@@ -133,9 +134,9 @@ def list_tickets(
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut, responses=_404)
-def get_ticket(ticket_id: RowId,
+def get_ticket(ticket_id: RowId, request: Request,
                session: Annotated[Session, Depends(get_session)]) -> TicketOut:
-    return ticket_view(session, ticket_id)
+    return ticket_view(session, ticket_id, request.app.state.settings.reports)
 
 
 @router.post("/tickets/{ticket_id}/outcomes", status_code=201, response_model=OutcomeOut,

@@ -8,7 +8,7 @@ from typing import Any
 
 from router.backends.base import BackendError, Message
 from router.domain import Draft
-from router.pricing import price_of
+from router.pricing import PriceSettings, price_of
 from router.settings import LLMSettings
 
 
@@ -24,13 +24,15 @@ def _litellm() -> Any:
 class LLMBackend:
     name = "llm"
 
-    def __init__(self, settings: LLMSettings, *, extra_body: dict[str, Any] | None = None
-                 ) -> None:
-        """``extra_body``: sampling fields the OpenAI API lacks, sent as they are (the SLM
+    def __init__(self, settings: LLMSettings, prices: PriceSettings, *,
+                 extra_body: dict[str, Any] | None = None) -> None:
+        """``prices``: what a token costs (an override of litellm's map, if any);
+        ``extra_body``: sampling fields the OpenAI API lacks, sent as they are (the SLM
         on a llama.cpp server: ``repeat_penalty``)."""
         if not settings.llm_model:
             raise BackendError("no hosted LLM configured (DESKROUTE_LLM_MODEL is empty)")
         self._s = settings
+        self._prices = prices
         self._extra = {"extra_body": extra_body} if extra_body else {}
         _litellm()  # imported here (seconds, once per process), not inside a ticket's budget
 
@@ -88,7 +90,7 @@ class LLMBackend:
         text = resp.choices[0].message.content or ""
         prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
         completion = int(getattr(usage, "completion_tokens", 0) or 0)
-        price = price_of(self.model)  # the same price the report and /metrics use
+        price = price_of(self.model, self._prices)  # the report's and /metrics' price
         return Draft(
             backend=self.name,
             model=self.model,
@@ -101,9 +103,8 @@ class LLMBackend:
         )
 
 
-def get_llm(settings: LLMSettings | None = None) -> LLMBackend | None:
-    s = settings or LLMSettings()
-    return LLMBackend(s) if s.configured else None
+def get_llm(settings: LLMSettings, prices: PriceSettings) -> LLMBackend | None:
+    return LLMBackend(settings, prices) if settings.configured else None
 
 
 def _transient(exc: Exception) -> bool:

@@ -109,12 +109,11 @@ def _cached(path: str, n_ctx: int, max_tokens: int, threads: int,
                       logprobs=logprobs, extra_buffers=extra_buffers, gpu_layers=gpu_layers)
 
 
-def get_slm(settings: ModelSettings | None = None, *,
-            kb: KBSettings | None = None) -> SLMBackend | SLMServerBackend:
+def get_slm(settings: ModelSettings, *, kb: KBSettings) -> SLMBackend | SLMServerBackend:
     """This process's local model (loaded once per configuration), or the shared llama.cpp
-    server when ``DESKROUTE_SLM_API_BASE`` is set. ``kb``: the knowledge base settings handed
-    down (read from the environment when not)."""
-    s = settings or ModelSettings()
+    server when ``DESKROUTE_SLM_API_BASE`` is set. ``kb``: the knowledge base settings (its
+    ``min_logprob`` decides whether log-probabilities are computed)."""
+    s = settings
     if s.slm_api_base:
         from router.backends.slm_server import SLMServerBackend
 
@@ -122,8 +121,6 @@ def get_slm(settings: ModelSettings | None = None, *,
     path = s.slm_model or str(bundled_slm_path())
     logprobs = s.slm_logprobs
     if logprobs is None:  # only the verifier's logprob check reads them
-        from router.kb.settings import KBSettings
-
-        logprobs = (kb or KBSettings()).min_logprob is not None
+        logprobs = kb.min_logprob is not None
     return _cached(path, s.slm_context, s.slm_max_tokens, s.slm_threads,
                    s.slm_extra_buffers, s.slm_gpu_layers, logprobs)

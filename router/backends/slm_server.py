@@ -18,6 +18,7 @@ from router.backends.base import BackendError, Message
 from router.backends.llm import LLMBackend
 from router.backends.slm import SAMPLING
 from router.domain import Draft
+from router.pricing import PriceSettings
 from router.settings import LLMSettings, ModelSettings
 
 
@@ -28,12 +29,14 @@ class SLMServerBackend:
                  max_tokens: int = 160, timeout: float = 60.0) -> None:
         self.api_base = api_base
         self._model = model
+        # a local model's tokens cost nothing (every field given: nothing read from the env)
+        free = PriceSettings(llm_price_input_per_mtok=0.0, llm_price_output_per_mtok=0.0)
         extra = {k: v for k, v in SAMPLING.items() if k not in ("temperature", "seed")}
         self._client = LLMBackend(LLMSettings(
             llm_model=f"openai/{model}", llm_api_base=api_base, llm_api_key=api_key,
             llm_timeout=timeout, llm_retries=1, llm_max_tokens=max_tokens,
             llm_temperature=SAMPLING["temperature"], llm_seed=SAMPLING["seed"]),
-            extra_body=extra)
+            free, extra_body=extra)
 
     @classmethod
     def for_settings(cls, s: ModelSettings) -> SLMServerBackend:

@@ -55,11 +55,10 @@ def _store_with_kb(services: Any) -> None:
     """The store must be usable (the embedded SQLite default is migrated on first use); an
     empty knowledge base is allowed but said, since no local answer can be grounded then."""
     from router.kb.importers import count_entries
-    from router.settings import StoreSettings
     from router.store.db import unit_of_work
     from router.store.migrate import ensure_ready
 
-    url = services.database_url or StoreSettings().database_url
+    url = services.database_url
     ensure_ready(url)
     with unit_of_work(url) as session:
         empty = count_entries(session) == 0

@@ -78,12 +78,13 @@ def retry(
     """
     from router.pipeline.services import Services
     from router.pipeline.steps import deliver_now, reopen_failed_delivery
+    from router.settings import Settings
     from router.store import repo
     from router.store.db import unit_of_work
 
     if not ids and not all_failed:
         fail("name one or more ticket ids, or pass --all")
-    services = Services(database_url=database_url)  # connectors built here, from the env
+    services = Services.from_settings(Settings.load(database_url=database_url))  # the edge
     with unit_of_work(database_url) as session:
         wanted = [t.id for t in repo.failed_deliveries(session)] if all_failed else list(ids)
     results: list[dict[str, Any]] = []

@@ -86,7 +86,8 @@ def demo(
         drain(services=services, url=url, on_task=lambda *_: progress.advance(work))
         progress.update(work, completed=progress.tasks[work].total)
     with unit_of_work(url) as session:
-        report = build_report(session)
+        report = build_report(session, settings=settings.reports, llm=settings.llm,
+                              prices=settings.prices)
         modes = mode_summary(session)
     if json_out:
         emit_json({**report, "rollout": modes})

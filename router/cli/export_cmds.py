@@ -32,7 +32,7 @@ def distill(
 
     from router.distill import count_candidates, export_distill
     from router.reports import make_window
-    from router.settings import StoreSettings
+    from router.settings import Settings
     from router.store.db import unit_of_work
     from router.store.migrate import ensure_ready
 
@@ -42,7 +42,8 @@ def distill(
         fail(str(exc))
     if out.exists() and out.is_dir():
         fail(f"--out {out} is a folder; give a file name")
-    url = database_url or StoreSettings().database_url
+    settings = Settings.load(database_url=database_url)  # this command's edge
+    url = settings.store.database_url
     ensure_ready(url)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".part")
@@ -50,7 +51,8 @@ def distill(
             Progress(console=err_console, transient=True) as bar:
         task = bar.add_task("exporting", total=count_candidates(session, window, intent))
         summary = export_distill(session, fh, window, intent,
-                                 progress=lambda n: bar.update(task, completed=n))
+                                 progress=lambda n: bar.update(task, completed=n),
+                                 pii=settings.pii)
     tmp.replace(out)  # a reader never sees half a file
     data = {"out": str(out), "examples": summary.written, "redactions": summary.redactions}
     if json_out:

@@ -121,14 +121,15 @@ def eval_answers(
     from router.answering.modes import MODES
     from router.backends.base import BackendError
     from router.kb.evaluate_answers import available_modes, evaluate
-    from router.settings import LLMSettings
+    from router.settings import Settings
 
     _offline_env()
-    modes = list(mode or available_modes())
+    settings = Settings.load()  # this command's edge: read once, handed to every mode
+    modes = list(mode or available_modes(settings.llm))
     unknown = [m for m in modes if m not in MODES]
     if unknown:
         fail(f"unknown mode(s) {', '.join(unknown)}; choose from {', '.join(MODES)}")
-    if "llm" in modes and not LLMSettings().configured:
+    if "llm" in modes and not settings.llm.configured:
         fail("mode llm needs a hosted model (set DESKROUTE_LLM_MODEL)")
     try:
         with _progress() as progress:
@@ -139,7 +140,7 @@ def eval_answers(
                     tasks[phase] = progress.add_task(phase, total=total)
                 progress.update(tasks[phase], completed=done, total=total)
 
-            results = evaluate(kb, test, modes=modes, limit=limit, seed=seed,
+            results = evaluate(kb, test, settings, modes=modes, limit=limit, seed=seed,
                                use_intent=use_intent, step=step, index_dir=index_dir)
     except (FileNotFoundError, ValueError, UnicodeDecodeError, BackendError) as exc:
         fail(str(exc))

@@ -11,6 +11,7 @@ from router.cli.output import console, emit_json, err_console, fail
 
 if TYPE_CHECKING:
     from router.reports.window import Window
+    from router.settings import Settings
 
 BY_HELP = "Add a table sliced by intent, channel, route, day, week, policy or classifier."
 
@@ -41,7 +42,7 @@ def report(
     from router.cli.report_view import report_csv, report_tables
     from router.reports import build_report, make_window
     from router.reports.facts import SLICES
-    from router.settings import StoreSettings
+    from router.settings import Settings
     from router.store.db import unit_of_work
     from router.store.migrate import ensure_ready
 
@@ -55,13 +56,15 @@ def report(
         window = make_window(since, until)
     except ValueError as exc:
         fail(str(exc))
-    url = database_url or StoreSettings().database_url
+    settings = Settings.load(database_url=database_url)  # this command's edge
+    url = settings.store.database_url
     ensure_ready(url)  # an unmigrated or unreachable store is one clear line
     if promotion:
-        return _promotion(url, window, json_out)
+        return _promotion(settings, window, json_out)
     try:
         with unit_of_work(url) as session:
-            data = build_report(session, window, by=by)
+            data = build_report(session, window, by=by, settings=settings.reports,
+                                llm=settings.llm, prices=settings.prices)
     except SQLAlchemyError as exc:
         fail(f"cannot read the store ({exc.__class__.__name__}); run `deskroute db upgrade`")
     if json_out:
@@ -76,22 +79,22 @@ def report(
         err_console.print(f"[yellow]warning:[/] {warning}")
 
 
-def _promotion(url: str, window: Window, json_out: bool) -> None:
+def _promotion(settings: Settings, window: Window, json_out: bool) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from router.cli.policy_cmds import require_valid_policy
     from router.cli.promotion_view import promotion_hints, promotion_table
     from router.rollout.evidence import promotion_report
     from router.rollout.judging import judge_pending, lazy_embed
-    from router.settings import ModelSettings
     from router.store.db import unit_of_work
 
-    models = ModelSettings()
+    models, url = settings.models, settings.store.database_url
     policy = require_valid_policy(models.policy)
     try:
         with unit_of_work(url) as session:
             # agent replies whose feedback task has not run (or failed) are judged now
-            judged = judge_pending(session, lazy_embed(models.embedding_model))
+            judged = judge_pending(session, lazy_embed(models.embedding_model),
+                                   settings.feedback)
         with unit_of_work(url) as session:
             data = promotion_report(session, policy, window)
     except SQLAlchemyError as exc:

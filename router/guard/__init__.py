@@ -3,20 +3,17 @@
 Pure Python and numpy: no I/O and no model loading, so every check is cheap and testable.
 """
 
-from router.guard.injection import fence_untrusted, looks_like_injection
-from router.guard.pii import Redaction, RedactionMap, redact, redact_messages, restore
+from router.guard.injection import fence_untrusted
+from router.guard.pii import Redaction, redact, restore
 from router.guard.render import safe_to_render
 from router.guard.verify import grounding_similarity, mean_token_logprob, verify_draft
 
 __all__ = [
     "Redaction",
-    "RedactionMap",
     "fence_untrusted",
     "grounding_similarity",
-    "looks_like_injection",
     "mean_token_logprob",
     "redact",
-    "redact_messages",
     "restore",
     "safe_to_render",
     "verify_draft",

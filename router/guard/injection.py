@@ -1,11 +1,11 @@
 """Generation-side defence against prompt injection in customer text.
 
-Customer text is untrusted data placed inside our prompts. :func:`looks_like_injection` names
-the obvious attempts (so the pipeline can escalate with a reason), and :func:`fence_untrusted`
-neutralises the structure an attacker relies on -- chat-template tokens, closing tags of our
-own prompt sections, fake ``SYSTEM:`` lines -- so the text cannot end its section or pose as
-another role. Neither replaces the verifier: a draft is still checked for promises and leaks.
-This is deliberately separate from the routing signal in ``router.signals``.
+Customer text is untrusted data placed inside our prompts. The routing signal
+(``router.signals.injection``) names the attempts so the ticket escalates with a reason;
+:func:`fence_untrusted` neutralises the structure an attacker relies on -- chat-template tokens,
+closing tags of our own prompt sections, fake ``SYSTEM:`` lines -- so that text which does
+reach a model cannot end its section or pose as another role. Neither replaces the verifier: a
+draft is still checked for promises and leaks.
 """
 
 from __future__ import annotations
@@ -21,54 +21,6 @@ _OWN_SECTIONS = (
     r"documents?|knowledge|kb|prompt|message|s"
 )
 
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "ignore previous instructions",
-        re.compile(
-            r"\b(?:ignore|disregard|forget|override|bypass)\b[\s\w,'-]{0,40}?(?<!my\s)"
-            r"\b(?:previous|prior|above|earlier|preceding|all|any|your|system|these|those)\b"
-            r"[\s\w'-]{0,20}?\b(?:instructions?|prompts?|rules|directions|guidelines)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "fake role line",
-        re.compile(
-            r"^[\s>*#\[(]*(?:" + _ROLES + r")\s*[\])]?\s*[:>]|^\s*#{2,}\s*(?:" + _ROLES + r")\b",
-            re.IGNORECASE | re.MULTILINE,
-        ),
-    ),
-    (
-        "chat template token",
-        re.compile(
-            r"<\|[\w-]{1,30}\|>|\[/?INST\]|<</?SYS>>|<\s*/?\s*s\s*>|<\s*/?\s*(?:start|end)_of_turn",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "closing or role tag",
-        re.compile(r"<\s*/?\s*(?:" + _OWN_SECTIONS + r")(?:\s[^<>]*)?>", re.IGNORECASE),
-    ),
-    (
-        "prompt extraction",
-        re.compile(
-            r"\b(?:reveal|show|print|repeat|output|display|leak|tell\s+me|give\s+me|"
-            r"what\s+(?:is|are|were))\b[\s\w'-]{0,30}?\b(?:system\s+prompt|(?:your|initial|hidden|original)\s+"
-            r"(?:prompt|instructions)|(?:the|your)\s+canary|prompt\s+above)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "role override",
-        re.compile(
-            r"\byou\s+are\s+now\b|\b(?:developer|god|admin|jailbreak|dan)\s+mode\b|"
-            r"\bnew\s+(?:system\s+)?instructions?\s*:|\bpretend\s+(?:to\s+be|you\s+are)\b|"
-            r"\bact\s+as\s+(?:an?\s+)?(?:system|admin|developer|unrestricted)\b",
-            re.IGNORECASE,
-        ),
-    ),
-)
-
 # What fence_untrusted rewrites.
 _TAG_LIKE_RE = re.compile(
     r"<\|[\w-]{1,30}\|>|<</?SYS>>|</?[A-Za-z_][\w:-]*(?:\s[^<>]*)?/?>"
@@ -82,15 +34,6 @@ _ROLE_LINE_RE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 QUOTE_PREFIX = "(quoted) "
-
-
-def looks_like_injection(text: str) -> str | None:
-    """A reason such as ``"prompt injection: fake role line"``, or None for ordinary text."""
-    text = normalize_text(text)
-    for name, pattern in _PATTERNS:
-        if pattern.search(text):
-            return f"prompt injection: {name}"
-    return None
 
 
 def _escape_tag(m: re.Match[str]) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from router.guard.detectors import KINDS, find_pii
 from router.guard.names import requester_names
@@ -20,8 +19,8 @@ from router.guard.normalize import normalize_text
 from router.guard.settings import PIISettings
 
 __all__ = [
-    "Redaction", "RedactionMap", "Redactor", "placeholder", "redact", "redact_messages",
-    "requester_names", "restore", "unresolved_placeholders",
+    "Redaction", "Redactor", "placeholder", "redact", "requester_names", "restore",
+    "unresolved_placeholders",
 ]
 
 _PLACEHOLDER_KIND = (
@@ -55,14 +54,6 @@ class Redaction:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class RedactionMap:
-    """What redacting several texts with one consistent numbering produced (no text)."""
-
-    mapping: dict[str, str] = field(default_factory=dict, repr=False)  # values: never log
-    counts: dict[str, int] = field(default_factory=dict)
-
-
 class Redactor:
     """Numbers placeholders per kind across several texts, so one value keeps one placeholder.
 
@@ -70,11 +61,12 @@ class Redactor:
     placeholder, which keeps :func:`restore` an exact inverse of redaction.
 
     ``names`` are the requester's names (see :func:`requester_names`); ``settings`` says which
-    optional kinds are looked for (default: read from ``DESKROUTE_PII_*``).
+    optional kinds an operator turned off (``DESKROUTE_PII_*``, read at the process's edge and
+    handed down). Without settings every kind is redacted: nothing is read here.
     """
 
     def __init__(self, *, names: Sequence[str] = (), settings: PIISettings | None = None) -> None:
-        off = (settings or PIISettings()).disabled_kinds()
+        off = settings.disabled_kinds() if settings is not None else frozenset()
         self._kinds = frozenset(k for k in KINDS if k not in off)
         self._names = tuple(names)
         self._by_value: dict[tuple[str, str], str] = {}
@@ -152,32 +144,3 @@ def unresolved_placeholders(text: str) -> list[str]:
     return [m.group(0) for m in _BRACKETED_RE.finditer(text)] + [
         m.group(0) for m in _BARE_RE.finditer(text)
     ]
-
-
-def _redact_content(content: Any, redactor: Redactor) -> Any:
-    if isinstance(content, str):
-        return redactor.redact(content)
-    if isinstance(content, list):  # OpenAI-style content parts
-        parts: list[Any] = []
-        for part in content:
-            if isinstance(part, dict) and isinstance(part.get("text"), str):
-                part = {**part, "text": redactor.redact(part["text"])}
-            parts.append(part)
-        return parts
-    return content
-
-
-def redact_messages(
-    messages: list[dict[str, Any]], *, names: Sequence[str] = (),
-    settings: PIISettings | None = None,
-) -> tuple[list[dict[str, Any]], RedactionMap]:
-    """Redact every message's content with one numbering; the input list is not modified."""
-    redactor = Redactor(names=names, settings=settings)
-    out = [
-        {**message, "content": _redact_content(message["content"], redactor)}
-        if "content" in message
-        else dict(message)
-        for message in messages
-    ]
-    return out, RedactionMap(mapping=redactor.mapping, counts=redactor.counts)
-

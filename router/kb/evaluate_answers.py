@@ -31,7 +31,7 @@ from router.answering.result import AnswerResult
 from router.guard.claims import find_claims
 from router.guard.entities import Sources, extract
 from router.kb.retrieve import KnowledgeBase
-from router.kb.settings import KBSettings
+from router.settings import LLMSettings, Settings
 
 DEFAULT_MODES = ("slm", "template", "slm-no-kb")
 _HALLUCINATION_RE = re.compile(r"^unsupported (?:number|url|email|phone|reference)\b")
@@ -102,16 +102,15 @@ def stratified_sample(rows: Sequence[EvalRow], limit: int | None, seed: int) -> 
     return picked
 
 
-def available_modes() -> tuple[str, ...]:
+def available_modes(llm: LLMSettings) -> tuple[str, ...]:
     """The default mode list: the local ones, plus ``llm`` when one is configured."""
-    from router.settings import LLMSettings
-
-    return (*DEFAULT_MODES, "llm") if LLMSettings().configured else DEFAULT_MODES
+    return (*DEFAULT_MODES, "llm") if llm.configured else DEFAULT_MODES
 
 
-def evaluate(kb_csv: Path, test_csv: Path, *, modes: Sequence[str] | None = None,
+def evaluate(kb_csv: Path, test_csv: Path, settings: Settings, *,
+             modes: Sequence[str] | None = None,
              limit: int | None = None, seed: int = 7, use_intent: bool = True,
-             settings: KBSettings | None = None, step: Step | None = None,
+             step: Step | None = None,
              backends: dict[str, Any] | None = None,
              index_dir: Path | None = None) -> list[dict[str, Any]]:
     """One summary dict per mode (see :func:`summarise`).
@@ -124,7 +123,7 @@ def evaluate(kb_csv: Path, test_csv: Path, *, modes: Sequence[str] | None = None
     from router.store.models import Base
 
     rows = stratified_sample(read_test(test_csv), limit, seed)
-    modes = list(modes or available_modes())
+    modes = list(modes or available_modes(settings.llm))
     with tempfile.TemporaryDirectory(prefix="deskroute-eval-") as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'kb.db'}")
         Base.metadata.create_all(engine)
@@ -141,7 +140,7 @@ def evaluate(kb_csv: Path, test_csv: Path, *, modes: Sequence[str] | None = None
     judge = ClaimJudge(kb)
     out = []
     for mode in modes:
-        answerer = _answerer(mode, kb, settings or KBSettings(), backends)
+        answerer = _answerer(mode, kb, settings, backends)
         records, texts = [], []
         for i, row in enumerate(rows):
             res = answerer.answer(row.text, row.intent if use_intent else None)
@@ -155,16 +154,19 @@ def evaluate(kb_csv: Path, test_csv: Path, *, modes: Sequence[str] | None = None
     return out
 
 
-def _answerer(mode: str, kb: KnowledgeBase, settings: KBSettings,
+def _answerer(mode: str, kb: KnowledgeBase, settings: Settings,
               backends: dict[str, Any] | None) -> Any:
-    """The pipeline's leg object for ``mode`` (a test may hand in a scripted backend)."""
+    """The pipeline's leg object for ``mode``, with the models and redaction ``settings``
+    name (a test may hand in a scripted backend)."""
     from router.answering.modes import answerer_for
     from router.backends.llm import get_llm
     from router.backends.slm import get_slm
 
     given = (backends or {}).get(mode)
-    return answerer_for(mode, settings, kb, slm=(lambda: given) if given else get_slm,
-                        llm=(lambda: given) if given else get_llm)
+    return answerer_for(
+        mode, settings.kb, kb, pii=settings.pii,
+        slm=(lambda: given) if given else (lambda: get_slm(settings.models, kb=settings.kb)),
+        llm=(lambda: given) if given else (lambda: get_llm(settings.llm, settings.prices)))
 
 
 class ClaimJudge:

@@ -88,14 +88,11 @@ class KnowledgeBase:
                    refresh_seconds=refresh_seconds)
 
     @classmethod
-    def load(cls, url: str | None = None, kb_dir: Path | None = None, *, kb: str | None = None,
+    def load(cls, url: str, settings: KBSettings, *, kb: str | None = None,
              encoder: TextEncoder | None = None) -> KnowledgeBase:
-        """The process-wide KB for (url, kb_dir, kb); loaded once, refreshed when SQL changes."""
-        from router.settings import StoreSettings
-
-        settings = KBSettings()
-        url = url or StoreSettings().database_url
-        kb_dir = Path(kb_dir or settings.dir)
+        """The process-wide KB for (url, ``settings.dir``, kb); loaded once, then refreshed
+        when SQL changes, checked every ``settings.refresh_seconds``."""
+        kb_dir = Path(settings.dir)
         key = (url, str(kb_dir.resolve()), kb)
         with _CACHE_LOCK:
             cached = _CACHE.get(key)

@@ -32,16 +32,6 @@ def route_text(
     return Routed(decision, (time.perf_counter() - start) * 1000)
 
 
-def route_texts(services: Services, texts: Sequence[str]) -> list[Decision]:
-    """Batch routing: one classifier pass for all texts (throughput path for imports/evals)."""
-    texts = [normalize_text(t) for t in texts]
-    preds, embeddings = _predict(services, texts)
-    return [
-        _decide(services, t, p, embeddings[i] if embeddings is not None else None, None)
-        for i, (t, p) in enumerate(zip(texts, preds, strict=True))
-    ]
-
-
 def _predict(services: Services, texts: Sequence[str]):  # type: ignore[no-untyped-def]
     """Predictions plus the sentence embeddings, so a ticket is encoded once.
 
@@ -77,9 +67,8 @@ def _decide(services: Services, text: str, pred: Prediction, embedding, context,
             channel: str | None = None):
     from router.signals.base import detect_signals
 
-    signals: tuple[Signal, ...] = detect_signals(
-        text, embedding, encoder=signal_encoder(services) if embedding is not None else None
-    )
+    signals: tuple[Signal, ...] = detect_signals(text, embedding, detectors=services.detectors(
+        signal_encoder(services) if embedding is not None else None))
     inp = PolicyInput(
         text=text,
         prediction=pred,

@@ -10,7 +10,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from connectors.registry import Registry
+from router.guard.settings import PIISettings
 from router.kb.settings import KBSettings
+from router.pricing import PriceSettings
+from router.rollout.settings import FeedbackSettings
 from router.settings import (
     BudgetSettings,
     DeliverySettings,
@@ -18,7 +21,9 @@ from router.settings import (
     ModelSettings,
     QueueSettings,
     Settings,
+    StoreSettings,
 )
+from router.signals.settings import SignalSettings
 
 if TYPE_CHECKING:
     from policies.model import Policy
@@ -27,6 +32,7 @@ if TYPE_CHECKING:
     from router.backends.base import Backend
     from router.classify.base import Classifier
     from router.kb.retrieve import KnowledgeBase
+    from router.signals.base import SignalDetector
 
 
 class KnowledgeBaseError(RuntimeError):
@@ -35,14 +41,24 @@ class KnowledgeBaseError(RuntimeError):
 
 @dataclass
 class Services:
+    """A process's services, from :meth:`from_settings` at its edge. The field defaults
+    read the environment: a convenience for tests and benchmarks, which build ``Services``
+    directly; every command, the app and the workers go through ``from_settings``."""
+
     models: ModelSettings = field(default_factory=ModelSettings)
     llm_settings: LLMSettings = field(default_factory=LLMSettings)
-    database_url: str | None = None
+    database_url: str = field(default_factory=lambda: StoreSettings().database_url)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     connectors: Registry = field(default_factory=Registry)  # built once per worker process
     kb_settings: KBSettings = field(default_factory=KBSettings)
     queue: QueueSettings = field(default_factory=QueueSettings)
     budget: BudgetSettings = field(default_factory=BudgetSettings)
+    pii: PIISettings = field(default_factory=PIISettings)
+    prices: PriceSettings = field(default_factory=PriceSettings)
+    feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
+    signals: SignalSettings = field(default_factory=SignalSettings)
+    _detectors: dict[str | None, tuple[SignalDetector, ...]] = field(
+        default_factory=dict, init=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, connectors: Registry | None = None) -> Services:
@@ -51,7 +67,9 @@ class Services:
         return cls(models=settings.models, llm_settings=settings.llm,
                    database_url=settings.store.database_url, delivery=settings.delivery,
                    connectors=connectors or Registry(settings.connectors),
-                   kb_settings=settings.kb, queue=settings.queue, budget=settings.budget)
+                   kb_settings=settings.kb, queue=settings.queue, budget=settings.budget,
+                   pii=settings.pii, prices=settings.prices, feedback=settings.feedback,
+                   signals=settings.signals)
 
     @cached_property
     def classifier(self) -> Classifier:
@@ -82,7 +100,7 @@ class Services:
         """The hosted model behind this process's ``llm`` circuit breaker (None: none set)."""
         from router.backends.llm import get_llm
 
-        llm = get_llm(self.llm_settings)
+        llm = get_llm(self.llm_settings, self.prices)
         return None if llm is None else self._guarded(llm)
 
     def _guarded(self, backend: Backend) -> Backend:
@@ -91,6 +109,15 @@ class Services:
         return GuardedBackend(backend, breaker_for(
             backend.name, failures=self.budget.breaker_failures,
             cooldown=self.budget.breaker_cooldown_seconds))
+
+    def detectors(self, encoder: str | None) -> tuple[SignalDetector, ...]:
+        """The risk-signal detectors of these settings, built once per encoder."""
+        from router.signals.base import build_detectors
+
+        built = self._detectors.get(encoder)
+        if built is None:
+            built = self._detectors[encoder] = build_detectors(self.signals, encoder)
+        return built
 
     @property
     def llm_available(self) -> bool:
@@ -106,7 +133,7 @@ class Services:
         from router.kb.retrieve import KnowledgeBase
 
         try:
-            return KnowledgeBase.load(url=self.database_url, kb_dir=self.kb_settings.dir)
+            return KnowledgeBase.load(self.database_url, self.kb_settings)
         except Exception as exc:  # SQL, index files, the encoder: all mean the same here
             raise KnowledgeBaseError(
                 f"knowledge base failed to load: {type(exc).__name__}: {exc}") from exc
@@ -124,7 +151,7 @@ class Services:
         llm = self.llm()
         if llm is None:
             raise BackendError("no hosted LLM configured (DESKROUTE_LLM_MODEL is empty)")
-        return HostedAnswerer(self.kb_settings, self.kb, llm)
+        return HostedAnswerer(self.kb_settings, self.kb, llm, pii=self.pii)
 
 
 _DEFAULT: Services | None = None
@@ -133,7 +160,7 @@ _DEFAULT: Services | None = None
 def default_services() -> Services:
     global _DEFAULT
     if _DEFAULT is None:
-        _DEFAULT = Services()
+        _DEFAULT = Services.from_settings(Settings.load())  # read here: the CLI's edge
     return _DEFAULT
 
 

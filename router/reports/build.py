@@ -138,12 +138,12 @@ def metrics(c: Counts, pricing: _Pricing) -> dict[str, Any]:
 
 
 def build_report(session: Session, window: Window | None = None, *, by: str | None = None,
-                 settings: ReportSettings | None = None, llm: LLMSettings | None = None,
-                 prices: PriceSettings | None = None) -> dict[str, Any]:
-    """The whole report for tickets created in ``window``; ``by`` adds a table of slices."""
+                 settings: ReportSettings, llm: LLMSettings,
+                 prices: PriceSettings) -> dict[str, Any]:
+    """The whole report for tickets created in ``window``; ``by`` adds a table of slices.
+    The settings are the process's (``Settings.reports``, ``.llm``, ``.prices``)."""
     window = window or Window()
-    settings = settings or ReportSettings()
-    pricing = _Pricing(session, window, settings, llm or LLMSettings(), prices or PriceSettings())
+    pricing = _Pricing(session, window, settings, llm, prices)
     quiet = timedelta(hours=settings.resolution_quiet_hours)
     with_slice = by is not None and by not in ("route", "intent")
     rows = per_ticket(session, window, pricing.hosted, quiet, by if with_slice else None)

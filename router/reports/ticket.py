@@ -12,10 +12,9 @@ from router.reports.settings import ReportSettings
 from router.reports.window import Window
 
 
-def ticket_resolution(session: Session, ticket_id: int,
-                      settings: ReportSettings | None = None) -> str:
+def ticket_resolution(session: Session, ticket_id: int, settings: ReportSettings) -> str:
     """``confirmed`` | ``assumed`` | ``negative`` | ``escalated`` | ``open`` | ``pending``."""
-    s = settings or ReportSettings()
+    s = settings
     facts = ticket_facts(session, Window(), {}, timedelta(hours=s.resolution_quiet_hours),
                          ticket_id=ticket_id)
     row = session.execute(select(facts.c.finished, facts.c.confirmed, facts.c.assumed,

@@ -56,10 +56,10 @@ def edit_distance(a: str, b: str) -> float:
 
 
 def judge(draft: str, reply: str | None, embed: Embed | None,
-          settings: FeedbackSettings | None = None) -> Judgement:
+          settings: FeedbackSettings) -> Judgement:
     """Classify one (draft, agent reply) pair. ``embed`` is only called when the wording alone
     cannot decide (a ValueError when it is needed and missing)."""
-    cfg = settings or FeedbackSettings()
+    cfg = settings
     if reply is None or not normalise(reply):
         return Judgement(FeedbackKind.IGNORED, None, None)
     a, b = normalise(draft), normalise(reply)

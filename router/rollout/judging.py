@@ -65,7 +65,7 @@ def drafts_to_judge(session: Session, ticket: m.Ticket) -> list[m.DraftRow]:
 
 
 def judge_ticket(session: Session, ticket: m.Ticket, embed: Embed,
-                 settings: FeedbackSettings | None = None) -> list[m.DraftFeedback]:
+                 settings: FeedbackSettings) -> list[m.DraftFeedback]:
     """Judge the ticket's unjudged drafts against the agent's first reply (flushes)."""
     if ticket.state not in JUDGED_STATES:
         return []
@@ -89,8 +89,7 @@ def judge_ticket(session: Session, ticket: m.Ticket, embed: Embed,
     return rows
 
 
-def judge_pending(session: Session, embed: Embed,
-                  settings: FeedbackSettings | None = None) -> int:
+def judge_pending(session: Session, embed: Embed, settings: FeedbackSettings) -> int:
     """Judge every shadowed or assisted ticket that has an agent reply and an unjudged draft."""
     ids = session.scalars(
         select(m.Ticket.id).distinct()
@@ -108,7 +107,8 @@ def judge_pending(session: Session, embed: Embed,
 
 def feedback_step(session: Session, services: Services, ticket: m.Ticket) -> None:
     """The ``feedback`` task: never a next task, never an escalation (the ticket is done)."""
-    rows = judge_ticket(session, ticket, lazy_embed(services.models.embedding_model))
+    rows = judge_ticket(session, ticket, lazy_embed(services.models.embedding_model),
+                        services.feedback)
     for row in rows:
         log.info("agent reply judged %s for draft %s (%s, %s)", row.kind, row.draft_id,
                  row.intent, row.model)

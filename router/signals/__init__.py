@@ -4,7 +4,6 @@ from router.signals.base import (
     SIGNAL_NAMES,
     SignalDetector,
     build_detectors,
-    default_detectors,
     detect_signals,
 )
 from router.signals.settings import SignalSettings
@@ -14,6 +13,5 @@ __all__ = [
     "SignalDetector",
     "SignalSettings",
     "build_detectors",
-    "default_detectors",
     "detect_signals",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from functools import lru_cache, partial
+from functools import partial
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -39,8 +39,7 @@ class SignalDetector(Protocol):
     def detect(self, text: str, embedding: np.ndarray | None) -> Signal | None: ...
 
 
-__all__ = ["SIGNAL_NAMES", "SignalDetector", "build_detectors", "default_detectors",
-           "detect_signals"]
+__all__ = ["SIGNAL_NAMES", "SignalDetector", "build_detectors", "detect_signals"]
 
 
 def build_detectors(
@@ -88,25 +87,18 @@ def _with_encoder(rule: RuleDetector, encoder: str) -> RuleDetector:
     return dataclasses.replace(rule, exemplars=bank)
 
 
-@lru_cache(maxsize=4)
-def default_detectors(encoder: str | None = None) -> tuple[SignalDetector, ...]:
-    """Detectors from the environment's settings, built once per process (and encoder)."""
-    return build_detectors(SignalSettings(), encoder)
-
-
 def detect_signals(
     text: str,
     embedding: np.ndarray | None = None,
     *,
-    detectors: Sequence[SignalDetector] | None = None,
-    encoder: str | None = None,
+    detectors: Sequence[SignalDetector],
 ) -> tuple[Signal, ...]:
     """Every signal the ticket raises, in detector order (empty when it looks routine).
 
-    ``embedding`` is the ticket's L2-normalised vector from the shared encoder; without it
-    the exemplar layer is skipped and only the regexes and counters run. ``encoder`` names
-    the encoder that made ``embedding`` when it is not the shared default one.
+    ``embedding`` is the ticket's L2-normalised vector; without it the exemplar layer is
+    skipped and only the regexes and counters run. ``detectors``: :func:`build_detectors`
+    of the process's settings, for the encoder that made ``embedding`` (``Services.detectors``
+    builds them once per process).
     """
-    chosen = default_detectors(encoder) if detectors is None else detectors
-    found = (detector.detect(text, embedding) for detector in chosen)
+    found = (detector.detect(text, embedding) for detector in detectors)
     return tuple(signal for signal in found if signal is not None)

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from celery import Celery, signals
 
 from router.pipeline.workflow import Task, queue_of
-from router.settings import QueueSettings
 from router.worker.dispatch import task_name
 
 if TYPE_CHECKING:
@@ -31,11 +30,11 @@ def _setup_logging(**_: Any) -> None:
 signals.setup_logging.connect(_setup_logging, weak=False)
 
 
-def make_celery(broker_url: str | None = None, services: Services | None = None) -> Celery:
+def make_celery(broker_url: str | None, services: Services | None = None) -> Celery:
     """The Celery app. ``services``: what a worker runs its tasks with, built from the
     settings its start read (each forked worker process loads its own models lazily); an
     app that only sends (the API's relay) needs none."""
-    url = broker_url or QueueSettings().broker_url
+    url = broker_url  # Settings.queue.broker_url, read at the edge
     if not url:
         raise RuntimeError("DESKROUTE_BROKER_URL is not set: Celery mode needs a broker")
     app = Celery("deskroute", broker=url)
@@ -58,10 +57,12 @@ def make_celery(broker_url: str | None = None, services: Services | None = None)
 def _register(app: Celery, task: str, services: Services | None) -> None:
     @app.task(name=task_name(task), bind=True)
     def run(self: Any, ticket_id: int, outbox_id: int | None = None) -> str | None:
+        from router.pipeline.services import default_services
         from router.worker.dispatch import enqueue_next
         from router.worker.runner import execute
 
-        next_task = execute(task, ticket_id, outbox_id, services=services)
+        used = services or default_services()  # what execute runs with, too
+        next_task = execute(task, ticket_id, outbox_id, services=used)
         if next_task:
-            enqueue_next(app, url=services.database_url if services else None)
+            enqueue_next(app, used.database_url, used.queue)
         return next_task

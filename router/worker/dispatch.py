@@ -34,14 +34,14 @@ def send(app: Celery, task: str, ticket_id: int, outbox_id: int, producer: Any =
                   producer=producer)
 
 
-def relay_once(app: Celery, *, url: str | None = None,
-               settings: QueueSettings | None = None, reclaim: bool = True) -> int:
+def relay_once(app: Celery, *, url: str | None = None, settings: QueueSettings,
+               reclaim: bool = True) -> int:
     """Send due outbox rows to the broker; return how many were sent. Due: new rows, rows a
     worker's lease ran out on (it was killed), and enqueued rows no worker started within the
     (doubling) re-send wait. Broker errors leave rows due for the next pass. ``reclaim``
     first makes due the rows of this host's killed workers (the periodic pass does it; a
     worker's fast path after its own step need not)."""
-    resend_after = (settings or QueueSettings()).outbox_stuck_seconds
+    resend_after = settings.outbox_stuck_seconds
     sent: list[OutboxRow] = []
     with unit_of_work(url) as session:
         if reclaim:
@@ -66,9 +66,8 @@ class Housekeeping:
     every ``every`` seconds (called from the relay's and the embedded worker's loops). A
     failed clean-up is logged and retried at the next interval; it never skips a pass."""
 
-    def __init__(self, url: str | None, settings: QueueSettings | None = None,
-                 every: float = 600.0) -> None:
-        self._url, self._settings, self._every = url, settings or QueueSettings(), every
+    def __init__(self, url: str | None, settings: QueueSettings, every: float = 600.0) -> None:
+        self._url, self._settings, self._every = url, settings, every
         self._last = float("-inf")
 
     def maybe_run(self) -> int:
@@ -91,9 +90,9 @@ class Housekeeping:
             return outbox.purge_done(session, utcnow() - timedelta(hours=hours))
 
 
-def enqueue_next(app: Celery, url: str | None = None) -> None:
+def enqueue_next(app: Celery, url: str | None, settings: QueueSettings) -> None:
     try:
-        relay_once(app, url=url, reclaim=False)
+        relay_once(app, url=url, settings=settings, reclaim=False)
     except Exception:  # the periodic relay will pick the row up
         log.exception("fast-path relay failed")
 
@@ -103,9 +102,8 @@ class Relay(threading.Thread):
     foreground, through :meth:`run`). A failed pass (database or broker down) is logged and
     retried after a back-off; the loop itself never ends on an error."""
 
-    def __init__(self, app: Celery, *, url: str | None = None, every: float = 1.0,
-                 max_backoff: float = 30.0, settings: QueueSettings | None = None,
-                 gather: float = 0.05) -> None:
+    def __init__(self, app: Celery, *, settings: QueueSettings, url: str | None = None,
+                 every: float = 1.0, max_backoff: float = 30.0, gather: float = 0.05) -> None:
         super().__init__(name="deskroute-relay", daemon=True)
         self._app, self._url, self._every = app, url, every
         # passes start at least this far apart: under load, one pass sends the rows of many

@@ -197,8 +197,8 @@ class _LaneThread(threading.Thread):
         from router.worker.dispatch import Housekeeping
 
         url = self._url or (self._services.database_url if self._services else None)
-        housekeeping = Housekeeping(url, self._services.queue if self._services else None) \
-            if self._lane is Lane.FAST else None
+        queue = (self._services or default_services()).queue  # what execute runs with
+        housekeeping = Housekeeping(url, queue) if self._lane is Lane.FAST else None
         while not self._stop_event.is_set():
             try:
                 if housekeeping is not None:

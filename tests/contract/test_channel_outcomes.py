@@ -14,7 +14,10 @@ from connectors.freshdesk.connector import csat_value
 from connectors.helpscout.connector import HelpScoutConnector
 from connectors.intercom.connector import IntercomConnector
 from router.domain import CSAT_SCALE, OutcomeKind
+from router.pricing import PriceSettings
 from router.reports import build_report
+from router.reports.settings import ReportSettings
+from router.settings import LLMSettings
 from router.store import models as m
 from router.store.db import unit_of_work
 from tests.contract.vendors import KITS, Kit
@@ -24,7 +27,7 @@ Hook = tuple[bytes, dict[str, str]]
 
 def report(url: str) -> dict[str, Any]:
     with unit_of_work(url) as s:
-        return build_report(s)
+        return build_report(s, settings=ReportSettings(), llm=LLMSettings(), prices=PriceSettings())
 
 
 def outcomes(url: str) -> list[tuple[str, str, float | None]]:

@@ -18,6 +18,7 @@ import uvicorn
 
 from connectors.signing import signed_headers
 from router.api.app import create_app
+from router.settings import QueueSettings
 from router.worker import dispatch, runner
 from tests.helpers_http import free_port
 
@@ -97,7 +98,7 @@ def test_wake_runs_the_next_pass_now_instead_of_after_the_poll(
     if kind == "relay":
         monkeypatch.setattr(dispatch, "relay_once", one_pass)
         worker: dispatch.Relay | runner.EmbeddedWorker = dispatch.Relay(
-            None, every=3600)  # type: ignore[arg-type]
+            None, every=3600, settings=QueueSettings())  # type: ignore[arg-type]
     else:
         monkeypatch.setattr(runner, "drain", one_pass)
         worker = runner.EmbeddedWorker(poll=3600)

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from router.api.app import create_app
 from router.pipeline.services import reset_default_services
+from router.settings import QueueSettings
 from router.store import outbox, repo
 from router.store.db import unit_of_work
 from tests.helpers_http import RecordingServer, stop_process
@@ -90,5 +91,5 @@ def test_broker_outage_between_commit_and_enqueue_loses_nothing(
         assert outbox.unfinished_count(s) == 1
         assert repo.get_ticket(s, tid).state == "received"  # type: ignore[union-attr]
     # The broker is back: the relay moves the pending row and the worker finishes the ticket.
-    assert relay_once(make_celery(redis_url), url=pg_url) == 1
+    assert relay_once(make_celery(redis_url), url=pg_url, settings=QueueSettings()) == 1
     assert _wait_final(pg_url, tid) == "escalated"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from router.backends import llama_cpu, slm
+from router.kb.settings import KBSettings
 from router.settings import ModelSettings, bundled_slm_path
 
 pytestmark = pytest.mark.integration
@@ -34,7 +35,7 @@ def test_generates_with_the_configuration_an_amx_machine_uses(
 def test_the_pipelines_model_is_loaded_safely_where_amx_is_present() -> None:
     """The real check on an AMX machine: the default settings must give the safe load."""
     flags, features = llama_cpu.cpu_flags(), llama_cpu.build_features()
-    backend = slm.get_slm(ModelSettings())
+    backend = slm.get_slm(ModelSettings(), kb=KBSettings())
     if llama_cpu.amx_present(flags, features):
         assert backend.uses_extra_buffers is False, backend.load_plan
     else:

@@ -55,7 +55,7 @@ def test_the_slm_step_drafts_through_the_shared_server(
     monkeypatch.setenv("DESKROUTE_SLM_API_MODEL", "smol")
     monkeypatch.setenv("DESKROUTE_SLM_MAX_TOKENS", "48")
     models = ModelSettings()
-    backend = get_slm(models)
+    backend = get_slm(models, kb=KBSettings())
     assert isinstance(backend, SLMServerBackend)  # no GGUF loaded in this process
     kb_settings = KBSettings(min_relevance=0.0, min_intent_margin=-1.0)
     services = Services(models=models, kb_settings=kb_settings)

@@ -28,7 +28,9 @@ def overview(request: Request, session: Annotated[Session, Depends(get_session)]
     from router.reports import build_report, make_window
 
     since = since if since in WINDOWS else "30d"
-    report = build_report(session, make_window(since or None), by="day")
+    s = request.app.state.settings
+    report = build_report(session, make_window(since or None), by="day", settings=s.reports,
+                          llm=s.llm, prices=s.prices)
     return page(request, "dashboard.html", {
         "r": report, "since": since, "windows": WINDOWS, "charts": chart_data(report),
         "worst": worst_intents(report), "nav": "overview"})
@@ -60,7 +62,7 @@ def tickets(request: Request, session: Annotated[Session, Depends(get_session)],
 @router.get("/dashboard/tickets/{ticket_id}", response_class=HTMLResponse)
 def ticket(ticket_id: RowId, request: Request,
            session: Annotated[Session, Depends(get_session)]) -> HTMLResponse:
-    view = ticket_view(session, ticket_id)
+    view = ticket_view(session, ticket_id, request.app.state.settings.reports)
     return page(request, "ticket.html", {"t": view, "kinds": [k.value for k in OutcomeKind],
                                          "csat_scale": CSAT_SCALE, "nav": "tickets"})
 

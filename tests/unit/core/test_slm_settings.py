@@ -7,6 +7,13 @@ from pathlib import Path
 import pytest
 
 from router.backends import slm
+from router.kb.settings import KBSettings
+from router.settings import ModelSettings
+
+
+def _get_slm():  # type: ignore[no-untyped-def]
+    """As a process's edge does: the settings read now, then handed in."""
+    return slm.get_slm(ModelSettings(), kb=KBSettings())
 
 
 @pytest.fixture
@@ -21,9 +28,9 @@ def built(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
 def test_logprobs_are_off_unless_the_verifier_needs_them(
     built: list[tuple], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slm.get_slm()
+    _get_slm()
     monkeypatch.setenv("DESKROUTE_KB_MIN_LOGPROB", "-1.8")
-    slm.get_slm()
+    _get_slm()
     assert [call[-1] for call in built] == [False, True]
 
 
@@ -31,10 +38,10 @@ def test_logprobs_setting_overrides_the_default(
     built: list[tuple], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DESKROUTE_SLM_LOGPROBS", "true")
-    slm.get_slm()
+    _get_slm()
     monkeypatch.setenv("DESKROUTE_KB_MIN_LOGPROB", "-1.8")
     monkeypatch.setenv("DESKROUTE_SLM_LOGPROBS", "false")
-    slm.get_slm()
+    _get_slm()
     assert [call[-1] for call in built] == [True, False]
 
 
@@ -44,9 +51,9 @@ def test_threads_default_to_one_whatever_the_core_count(
     """All cores by default made local answers 5-15x slower under contention (issue 14)."""
     monkeypatch.delenv("DESKROUTE_SLM_THREADS", raising=False)
     monkeypatch.setattr("os.cpu_count", lambda: 64)
-    slm.get_slm()
+    _get_slm()
     monkeypatch.setenv("DESKROUTE_SLM_THREADS", "3")
-    slm.get_slm()
+    _get_slm()
     assert [call[3] for call in built] == [1, 3]
     assert slm.SLMBackend.__init__.__kwdefaults__["threads"] == 1
 
@@ -55,9 +62,9 @@ def test_gpu_layers_setting_reaches_the_model(
     built: list[tuple], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("DESKROUTE_SLM_GPU_LAYERS", raising=False)
-    slm.get_slm()
+    _get_slm()
     monkeypatch.setenv("DESKROUTE_SLM_GPU_LAYERS", "-1")
-    slm.get_slm()
+    _get_slm()
     assert [call[5] for call in built] == [0, -1]
     assert slm.SLMBackend.__init__.__kwdefaults__["gpu_layers"] == 0
 
@@ -69,7 +76,7 @@ def test_a_shared_server_replaces_the_model_in_process(
 
     monkeypatch.setenv("DESKROUTE_SLM_API_BASE", "http://slm.internal:8081/v1")
     monkeypatch.setenv("DESKROUTE_LLM_API_KEY", "sk-hosted-secret")
-    backend = slm.get_slm()
+    backend = _get_slm()
     assert isinstance(backend, SLMServerBackend) and built == []  # no GGUF loaded here
     assert backend.api_base == "http://slm.internal:8081/v1"
 

@@ -6,8 +6,10 @@ import pytest
 
 from router.domain import Decision, Draft, InboundTicket, Route, TicketState, Verdict
 from router.outcomes import record_outcome
+from router.pricing import PriceSettings
 from router.reports import build_report, parse_since
-from router.settings import StoreSettings
+from router.reports.settings import ReportSettings
+from router.settings import LLMSettings, StoreSettings
 from router.store import outbox, repo
 from router.store.db import make_engine, unit_of_work
 from router.store.models import utcnow
@@ -59,7 +61,7 @@ def test_report_counts_routes_deflection_and_tokens(sqlite_url: str) -> None:
         repo.insert_ticket(s, _ticket("4"))  # still pending
         record_outcome(s, a, "resolved")
     with unit_of_work(sqlite_url) as s:
-        r = build_report(s)
+        r = build_report(s, settings=ReportSettings(), llm=LLMSettings(), prices=PriceSettings())
     assert r["tickets"] == 4 and r["finished"] == 3 and r["pending"] == 1
     assert r["by_route"] == {"slm": 1, "llm": 1, "human": 1, "undecided": 1}
     assert r["answered_by"] == {"slm": 1, "llm": 1, "human": 1}

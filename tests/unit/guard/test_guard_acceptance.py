@@ -16,12 +16,14 @@ import pytest
 
 from router.guard import (
     fence_untrusted,
-    looks_like_injection,
-    redact_messages,
     restore,
     safe_to_render,
     verify_draft,
 )
+from router.guard.pii import Redactor
+from router.guard.settings import PIISettings
+from router.signals import SignalSettings, build_detectors
+from router.signals.base import detect_signals
 
 SEEDED_TICKETS = {
     "card": ("I was charged twice on card 4111 1111 1111 1111.", ["4111 1111 1111 1111"]),
@@ -67,9 +69,10 @@ def hosted_call(
         {"role": "system", "content": "You are a support assistant."},
         {"role": "user", "content": f"<ticket>\n{fence_untrusted(ticket)}\n</ticket>"},
     ]
-    redacted, merged = redact_messages(messages)
+    redactor = Redactor(settings=PIISettings())  # one numbering, as the hosted leg uses
+    redacted = [{**m, "content": redactor.redact(m["content"])} for m in messages]
     transport.send(redacted)
-    return redacted, merged.mapping, merged.counts
+    return redacted, redactor.mapping, redactor.counts
 
 
 @pytest.mark.parametrize("name", sorted(SEEDED_TICKETS))
@@ -137,7 +140,8 @@ COMPROMISED_DRAFTS = [
 
 @pytest.mark.parametrize("ticket", INJECTION_TICKETS)
 def test_injection_tickets_are_flagged_for_escalation(ticket: str) -> None:
-    assert looks_like_injection(ticket) is not None
+    detectors = build_detectors(SignalSettings(use_embeddings=False))
+    assert "prompt_injection" in {s.name for s in detect_signals(ticket, detectors=detectors)}
 
 
 @pytest.mark.parametrize("ticket", INJECTION_TICKETS)

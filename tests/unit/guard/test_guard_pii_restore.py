@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import pytest
 
-from router.guard.pii import redact, redact_messages, restore
+from router.guard.pii import Redactor, redact, restore
 
 SEEDED = (
     "Hi, I'm ana@example.com (backup ana.w@mail.example.org). My card 4111 1111 1111 1111 "
@@ -73,25 +72,19 @@ def test_restore_leaves_unknown_placeholders_and_prose_alone() -> None:
     assert restore(text, mapping) == text
 
 
-def test_redact_messages_uses_one_mapping_across_messages() -> None:
-    messages: list[dict[str, Any]] = [
-        {"role": "system", "content": "You are a support agent."},
-        {"role": "user", "content": "I'm ana@example.com, card 4111 1111 1111 1111"},
-        {"role": "assistant", "content": "Thanks ana@example.com"},
-        {"role": "user", "content": [{"type": "text", "text": "also bo@example.com"}]},
-    ]
-    original = [dict(m) for m in messages]
-    out, merged = redact_messages(messages)
-    assert out[1]["content"] == "I'm [EMAIL_1], card [CARD_1]"
-    assert out[2]["content"] == "Thanks [EMAIL_1]"
-    assert out[3]["content"] == [{"type": "text", "text": "also [EMAIL_2]"}]
-    assert merged.mapping == {
+def test_one_redactor_uses_one_mapping_across_texts() -> None:
+    """The hosted leg redacts the ticket and each passage with one Redactor."""
+    redactor = Redactor()
+    texts = ["I'm ana@example.com, card 4111 1111 1111 1111", "Thanks ana@example.com",
+             "also bo@example.com"]
+    out = [redactor.redact(t) for t in texts]
+    assert out == ["I'm [EMAIL_1], card [CARD_1]", "Thanks [EMAIL_1]", "also [EMAIL_2]"]
+    assert redactor.mapping == {
         "[EMAIL_1]": "ana@example.com",
         "[CARD_1]": "4111 1111 1111 1111",
         "[EMAIL_2]": "bo@example.com",
     }
-    assert merged.counts == {"EMAIL": 3, "CARD": 1}
-    assert messages == original  # input untouched
+    assert redactor.counts == {"EMAIL": 3, "CARD": 1}
 
 
 def test_seeded_random_texts_round_trip() -> None:
@@ -119,7 +112,6 @@ def test_seeded_random_texts_round_trip() -> None:
 
 def test_repr_of_a_redaction_shows_no_value() -> None:
     result = redact(SEEDED)
-    _, merged = redact_messages([{"role": "user", "content": SEEDED}])
-    for shown in (repr(result), repr(merged), str(result)):
+    for shown in (repr(result), str(result)):
         assert "ana@example.com" not in shown
         assert "4111" not in shown

@@ -12,6 +12,7 @@ from router.answering.hosted import HostedAnswerer
 from router.answering.local import LocalAnswerer
 from router.answering.result import NO_COVER_REASON
 from router.domain import Verdict
+from router.guard.settings import PIISettings
 from router.kb.importers import EntryData, import_entries
 from router.kb.retrieve import KnowledgeBase
 from router.kb.settings import KBSettings
@@ -154,7 +155,7 @@ def test_hosted_leg_redacts_ticket_and_passages_and_restores_the_reply(
         return f"We will write to {placeholder} about order 55123."
 
     backend = scripted(reply)
-    res = HostedAnswerer(KBSettings(), kb, backend).answer(
+    res = HostedAnswerer(KBSettings(), kb, backend, pii=PIISettings()).answer(
         f"{TICKET}; write to jane.doe@example.com please", "cancel_order")
     prompt = backend.calls[0][-1]["content"]
     assert "jane.doe@example.com" not in prompt and "[EMAIL_1]" in prompt
@@ -166,7 +167,7 @@ def test_hosted_leg_redacts_ticket_and_passages_and_restores_the_reply(
 def test_hosted_leg_never_sends_back_a_full_card_number(kb: KnowledgeBase, scripted: Any) -> None:
     """Issue 11: "… more details about your card here: 4111 1111 1111 1111" was accepted."""
     backend = scripted("Please find more details about your card here: [CARD_1]")
-    res = HostedAnswerer(KBSettings(), kb, backend).answer(
+    res = HostedAnswerer(KBSettings(), kb, backend, pii=PIISettings()).answer(
         "My card 4111 1111 1111 1111 was charged twice for order 55123", "cancel_order")
     assert "4111 1111 1111 1111" not in backend.calls[0][-1]["content"]
     assert "4111" not in res.draft.text and "•••• •••• •••• 1111" in res.draft.text

@@ -18,6 +18,7 @@ from router.kb.evaluate_answers import (
     stratified_sample,
     summarise,
 )
+from router.settings import Settings
 
 KB_CSV = ("question,answer,intent\n"
           "How long does shipping take?,Standard shipping takes 3 to 5 business days.,ship\n"
@@ -74,7 +75,7 @@ def test_evaluate_grounded_beats_ungrounded(tmp_path: Path, encoder: Any, script
         return found[0] if found else "I am a bot and cannot help with that."
 
     backends = {m: scripted(echo_approved) for m in ("slm", "slm-no-kb", "template")}
-    results = {r["mode"]: r for r in evaluate(kb, test, modes=list(backends),
+    results = {r["mode"]: r for r in evaluate(kb, test, Settings.load(), modes=list(backends),
                                               backends=backends)}
     for row in results.values():
         assert KEYS <= set(row) and row["n"] == 2

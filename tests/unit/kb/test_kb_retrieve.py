@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from router.kb.importers import EntryData, import_entries
 from router.kb.index import index_paths
 from router.kb.retrieve import KnowledgeBase, clear_cache
+from router.kb.settings import KBSettings
 from router.store.db import session_factory, unit_of_work
 
 ENTRIES = [
@@ -95,13 +95,13 @@ def test_index_is_written_reused_and_rebuilt_when_stale(
 
 
 def test_load_is_cached_and_refreshes_after_sql_changes(
-    kb_url: str, tmp_path: Path, encoder: Any, monkeypatch: pytest.MonkeyPatch
+    kb_url: str, tmp_path: Path, encoder: Any
 ) -> None:
-    monkeypatch.setenv("DESKROUTE_KB_REFRESH_SECONDS", "0.001")
+    settings = KBSettings(dir=tmp_path, refresh_seconds=0.001)
     clear_cache()
     _seed(kb_url, ENTRIES[:1])
-    kb = KnowledgeBase.load(url=kb_url, kb_dir=tmp_path, encoder=encoder)
-    assert KnowledgeBase.load(url=kb_url, kb_dir=tmp_path) is kb
+    kb = KnowledgeBase.load(kb_url, settings, encoder=encoder)
+    assert KnowledgeBase.load(kb_url, settings) is kb
     assert len(kb) == 1
     _seed(kb_url, ENTRIES[3:])
     assert kb.retrieve("reset my password", None, k=1)[0].intent == "password_reset"

@@ -7,7 +7,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from router.api import report_schemas as rs
+from router.pricing import PriceSettings
 from router.reports import build_report
+from router.reports.settings import ReportSettings
+from router.settings import LLMSettings
 from router.store.db import unit_of_work
 from tests.unit.reports.conftest import seed_store
 
@@ -31,7 +34,8 @@ def test_every_report_key_is_declared_and_validates(store_url: str) -> None:
     seed_store(store_url)
     with unit_of_work(store_url) as session:
         for by in (None, "day", "intent"):
-            data = build_report(session, by=by)
+            data = build_report(session, by=by, settings=ReportSettings(), llm=LLMSettings(),
+                                prices=PriceSettings())
             assert _undeclared(rs.Report, data) == []
             _strict(rs.Report).model_validate(data)
             for group in (*data["routes"].values(), *data["by_intent"].values()):

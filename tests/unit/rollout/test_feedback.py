@@ -10,6 +10,8 @@ from router.domain import FeedbackKind
 from router.rollout.feedback import edit_distance, judge, normalise
 from router.rollout.settings import FeedbackSettings
 
+DEFAULT = FeedbackSettings()
+
 DRAFT = ("You can track your order from the Orders page in your account: open the order and "
          "click Track package. Tracking updates within 24 hours of shipping.")
 PAIRS = [
@@ -38,23 +40,23 @@ def embed():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("what, reply, expected", PAIRS, ids=[p[0] for p in PAIRS])
 def test_constructed_pairs(what: str, reply: str | None, expected: FeedbackKind,
                            embed) -> None:  # type: ignore[no-untyped-def]
-    assert judge(DRAFT, reply, embed).kind is expected
+    assert judge(DRAFT, reply, embed, DEFAULT).kind is expected
 
 
 def test_measures_are_kept_for_the_report(embed) -> None:  # type: ignore[no-untyped-def]
-    as_is = judge(DRAFT, DRAFT, embed)
+    as_is = judge(DRAFT, DRAFT, embed, DEFAULT)
     assert (as_is.edit_distance, as_is.similarity) == (0.0, None)  # wording alone decided
-    rewrite = judge(DRAFT, PAIRS[5][1], embed)
+    rewrite = judge(DRAFT, PAIRS[5][1], embed, DEFAULT)
     assert rewrite.edit_distance is not None and rewrite.edit_distance > 0.35
     assert rewrite.similarity is not None and rewrite.similarity >= 0.65
-    none = judge(DRAFT, None, embed)
+    none = judge(DRAFT, None, embed, DEFAULT)
     assert (none.edit_distance, none.similarity) == (None, None)
 
 
 def test_wording_decides_without_an_encoder_and_a_rewrite_needs_one() -> None:
-    assert judge(DRAFT, DRAFT, None).kind is FeedbackKind.SENT_AS_IS
+    assert judge(DRAFT, DRAFT, None, DEFAULT).kind is FeedbackKind.SENT_AS_IS
     with pytest.raises(ValueError, match="encoder"):
-        judge(DRAFT, "Sorry, we do not ship to Canada.", None)
+        judge(DRAFT, "Sorry, we do not ship to Canada.", None, DEFAULT)
 
 
 def test_thresholds_are_settings(embed) -> None:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ from router.domain import Decision, Draft, InboundTicket, Mode, Route, TicketSta
 from router.outcomes import OutcomeError, record_agent_reply
 from router.pipeline.services import Services
 from router.rollout.judging import judge_pending, judge_ticket, lazy_embed
+from router.rollout.settings import FeedbackSettings
 from router.store import models as m
 from router.store import repo
 from router.store.db import unit_of_work
@@ -62,7 +63,7 @@ def test_a_ticket_the_customer_got_a_reply_on_is_not_judged(sqlite_url: str) -> 
     with unit_of_work(sqlite_url) as s:
         record_agent_reply(s, tid, DRAFT, event_id="e1")
         t = repo.get_ticket(s, tid)
-        assert t is not None and judge_ticket(s, t, lazy_embed()) == []
+        assert t is not None and judge_ticket(s, t, lazy_embed(), FeedbackSettings()) == []
     assert _feedback(sqlite_url) == []
 
 
@@ -91,8 +92,8 @@ def test_judge_pending_catches_replies_whose_task_never_ran(sqlite_url: str) -> 
         assert t is not None
         repo.set_state(s, t, TicketState.ASSISTED)
     with unit_of_work(sqlite_url) as s:
-        assert judge_pending(s, lazy_embed()) == 1
-        assert judge_pending(s, lazy_embed()) == 0
+        assert judge_pending(s, lazy_embed(), FeedbackSettings()) == 1
+        assert judge_pending(s, lazy_embed(), FeedbackSettings()) == 0
     assert _feedback(sqlite_url) == [(late, "sent_as_is", "answer", "kb")]
 
 

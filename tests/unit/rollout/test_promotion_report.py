@@ -156,13 +156,16 @@ def test_promoting_the_shipped_policy_is_refused_in_one_line(
 
 
 def test_agent_answered_tickets_count_as_human_handled_not_deflected(sqlite_url: str) -> None:
+    from router.pricing import PriceSettings
     from router.reports import build_report
     from router.reports.settings import ReportSettings
+    from router.settings import LLMSettings
 
     _seed(sqlite_url, "order_status", ["sent_as_is"], state=TicketState.ASSISTED)
     _seed(sqlite_url, "order_status", [None], state=TicketState.SHADOWED)
     _seed(sqlite_url, "order_status", [None], state=TicketState.DELIVERED)
     with unit_of_work(sqlite_url) as s:
-        r = build_report(s, settings=ReportSettings(human_cost_per_ticket=2.0))
+        r = build_report(s, settings=ReportSettings(human_cost_per_ticket=2.0),
+                         llm=LLMSettings(), prices=PriceSettings())
     assert r["human_handled"] == 2 and r["cost_usd"]["human"] == 4.0
     assert r["deflected"] == 1

@@ -19,26 +19,28 @@ from router.signals import (
     SignalDetector,
     SignalSettings,
     build_detectors,
-    default_detectors,
     detect_signals,
 )
 from router.signals.human import HUMAN_REQUEST
 from router.signals.rules import ExemplarBank, RuleDetector, any_of
 from tests.unit.signals.signal_sets import read_set
 
+DEFAULTS = build_detectors(SignalSettings())
+
 
 def test_default_detectors_cover_every_signal_in_order() -> None:
-    detectors = default_detectors()
+    detectors = DEFAULTS
     assert tuple(d.name for d in detectors) == SIGNAL_NAMES
     assert all(isinstance(d, SignalDetector) for d in detectors)
 
 
 def test_detect_signals_returns_an_empty_tuple_for_a_routine_ticket() -> None:
-    assert detect_signals("Where is my order?") == ()
+    assert detect_signals("Where is my order?", detectors=DEFAULTS) == ()
 
 
 def test_detect_signals_returns_every_raised_signal_in_registry_order() -> None:
-    found = detect_signals("I WILL SUE YOU, this is the worst bank ever. Get me a manager now!")
+    found = detect_signals("I WILL SUE YOU, this is the worst bank ever. Get me a manager now!",
+                           detectors=DEFAULTS)
     assert [s.name for s in found] == ["human_request", "legal_threat", "anger"]
     assert all(isinstance(s, Signal) and s.reason for s in found)
 
