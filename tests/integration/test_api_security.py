@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from connectors.signing import signed_headers
+from router.api import logs as router_logs
 from router.api import webhooks
 from router.api.app import create_app
 from router.store import models as m
@@ -108,7 +109,19 @@ def test_a_token_in_the_url_never_reaches_the_access_log(client: TestClient,
         access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5555", "GET",
                     f"/report?since=7d&token={TOKEN}&x=1", "1.1", 400)
     assert caplog.records and TOKEN not in caplog.text
-    assert "/report?since=7d&token=***&x=1" in caplog.text
+    # ours writes token=***; once litellm is imported in the process (a hosted call, or an
+    # earlier test) its own access-log filter rewrites that to REDACTED: either way no token
+    assert ("/report?since=7d&token=***&x=1" in caplog.text
+            or "/report?since=7d&REDACTED&x=1" in caplog.text), caplog.text
+
+
+def test_the_access_log_filter_masks_the_token_without_litellm() -> None:
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                               '%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5555", "GET",
+                               f"/report?since=7d&token={TOKEN}&x=1", "1.1", 400), None)
+    assert router_logs.RedactTokens().filter(record)
+    assert "/report?since=7d&token=***&x=1" in record.getMessage()
+    assert TOKEN not in record.getMessage()
 
 
 @pytest.mark.parametrize("since", ["bogus", "yesterday", "99999999999d", "999999999w",
