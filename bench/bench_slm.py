@@ -7,6 +7,7 @@ machine is shared: read the ratios, not the absolute figures).
 
     python bench/bench_slm.py                                   # this venv: extra on vs off
     python bench/bench_slm.py --other-python /tmp/portable/bin/python --rounds 8
+    python bench/bench_slm.py --other-path /tmp/llama-portable   # pip install --target DIR
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def worker(extra: str, threads: int, max_tokens: int) -> None:
     import llama_cpp
 
     info = llama_cpp.llama_print_system_info().decode()
-    print(json.dumps({"ready": True, "extra": backend.uses_extra_buffers, "info": info}),
-          flush=True)
+    print(json.dumps({"ready": True, "extra": backend.uses_extra_buffers, "info": info,
+                      "module": str(Path(llama_cpp.__file__).parent)}), flush=True)
     for line in sys.stdin:
         if line.strip() != "go":
             break
@@ -52,8 +53,9 @@ def worker(extra: str, threads: int, max_tokens: int) -> None:
                           "prompt": usage["prompt_tokens"]}), flush=True)
 
 
-def _start(python: str, extra: str, args: argparse.Namespace) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def _start(python: str, extra: str, path: str | None,
+           args: argparse.Namespace) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([*([path] if path else []), str(REPO)])}
     proc = subprocess.Popen(
         [python, __file__, "--worker", "--extra", extra, "--threads", str(args.threads),
          "--max-tokens", str(args.max_tokens)],
@@ -84,12 +86,18 @@ def _crash(proc: subprocess.Popen[str]) -> str:
     return f"crashed (signal {-code})" if code < 0 else f"exited with {code}"
 
 
+def _load(avg: tuple[float, float, float]) -> str:
+    return " ".join(f"{x:.2f}" for x in avg)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-tokens", type=int, default=96)
     ap.add_argument("--other-python", help="python of a venv with another llama.cpp build")
+    ap.add_argument("--other-path", help="folder with another llama-cpp-python build (pip "
+                    "install --target), put first on this python's path")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--extra", default="auto", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -98,12 +106,15 @@ def main() -> None:
         return
     # "on" forces llama.cpp's extra buffer types even where AMX is present: on an AMX machine
     # with a native build that is the configuration that segfaults (reported, not fatal here).
-    configs = {"this build, extra buffers on": (sys.executable, "on"),
-               "this build, extra buffers off (AMX-safe)": (sys.executable, "off")}
-    if args.other_python:
-        configs["other build, extra buffers off"] = (args.other_python, "off")
-    procs = {name: _start(py, extra, args) for name, (py, extra) in configs.items()}
+    configs = {"this build, extra buffers on": (sys.executable, "on", None),
+               "this build, extra buffers off (AMX-safe)": (sys.executable, "off", None)}
+    if args.other_python or args.other_path:
+        other = (args.other_python or sys.executable, args.other_path)
+        configs["other build, extra buffers on"] = (other[0], "on", other[1])
+        configs["other build, extra buffers off"] = (other[0], "off", other[1])
+    procs = {name: _start(py, extra, path, args) for name, (py, extra, path) in configs.items()}
     runs: dict[str, list[dict]] = {name: [] for name in procs}
+    load_start = os.getloadavg()
     crashed: dict[str, str] = {}
     try:
         for _ in range(args.rounds + 1):  # the first round warms caches and is dropped
@@ -118,19 +129,28 @@ def main() -> None:
     finally:
         for proc in procs.values():
             proc.terminate()
-    base = None
-    print(f"{'configuration':44s} {'tok/s (median)':>15s} {'ratio':>6s}  llama.cpp features")
+    # The ratio is the median of per-round ratios to the first configuration's rate in the
+    # same round: paired, so a load change between rounds moves both sides.
+    base: list[float] | None = None
+    print(f"load average: {_load(load_start)} at start, {_load(os.getloadavg())} at end")
+    print(f"{'configuration':44s} {'tok/s (median)':>15s} {'p25-p75':>11s} {'ratio':>6s}  "
+          "llama.cpp features")
     for name, rows in runs.items():
         if name in crashed:
             print(f"{name:44s} {crashed[name]:>22s}")
             continue
-        rate = statistics.median(r["completion"] / r["seconds"] for r in rows[1:])
-        base = base or rate
+        rates = [r["completion"] / r["seconds"] for r in rows[1:]]
+        base = base or rates
+        ratio = statistics.median(r / b for r, b in zip(rates, base, strict=False))
+        q1, _, q3 = statistics.quantiles(rates, n=4) if len(rates) > 1 else (rates * 3)
         info = procs[name].info  # type: ignore[attr-defined]
         feats = " ".join(p.split("=")[0].replace("CPU :", "").strip()
                          for p in info["info"].split("|")
                          if p.strip().endswith("1"))
-        print(f"{name:44s} {rate:15.1f} {rate / base:6.2f}  {feats}")
+        spread = f"{q1:.1f}-{q3:.1f}"
+        print(f"{name:44s} {statistics.median(rates):15.1f} {spread:>11s} {ratio:6.2f}  {feats}")
+    for name, proc in procs.items():
+        print(f"{name}: llama_cpp from {proc.info.get('module', '?')}")  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":
