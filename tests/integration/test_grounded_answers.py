@@ -24,6 +24,7 @@ from router.domain import Verdict
 from router.kb.retrieve import KnowledgeBase
 from router.kb.settings import KBSettings
 from router.kb.template import fill_template
+from router.settings import ModelSettings
 
 pytestmark = pytest.mark.integration
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
@@ -71,9 +72,9 @@ def shop_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
 def test_template_mode_sends_a_verified_answer(shop_kb: KnowledgeBase, text: str,
                                                intent: str, order: str | None) -> None:
     # (relevance is tested in tests/unit/kb/test_relevance.py; here: filling and rephrasing)
-    res = LocalAnswerer(KBSettings(template_rephrase=True, min_relevance=0.0,
-                                   min_intent_margin=-1.0), shop_kb,
-                        slm=get_slm, mode="template").answer(text, intent)
+    kb = KBSettings(template_rephrase=True, min_relevance=0.0, min_intent_margin=-1.0)
+    res = LocalAnswerer(kb, shop_kb, slm=lambda: get_slm(ModelSettings(), kb=kb),
+                        mode="template").answer(text, intent)
     assert res.passages and res.passages[0].intent == intent
     assert isinstance(res.verdict, Verdict) and res.verdict.accepted, res.verdict.reasons
     assert res.draft.backend in {"template", "slm"}
@@ -88,7 +89,8 @@ def test_template_mode_sends_a_verified_answer(shop_kb: KnowledgeBase, text: str
 @pytest.mark.parametrize(("text", "intent", "order"), TICKETS)
 def test_slm_mode_drafts_are_judged(shop_kb: KnowledgeBase, text: str, intent: str,
                                     order: str | None) -> None:
-    res = LocalAnswerer(KBSettings(min_relevance=0.0, min_intent_margin=-1.0), shop_kb, slm=get_slm,
+    kb = KBSettings(min_relevance=0.0, min_intent_margin=-1.0)
+    res = LocalAnswerer(kb, shop_kb, slm=lambda: get_slm(ModelSettings(), kb=kb),
                         mode="slm").answer(text, intent)
     assert res.mode == "slm" and res.draft.backend == "slm"
     assert res.draft.text and res.draft.completion_tokens > 0
