@@ -149,7 +149,7 @@ def time_reports(url: str, runs: int, by: str | None) -> dict[str, Any]:
                    if s.get_bind().dialect.name == "postgresql" else None)
             c0 = backend_cpu(pid) if pid else None
             start = time.perf_counter()
-            result = build_report(s, by=by, settings=st.reports, llm=st.llm, prices=st.prices)
+            result = build_report(s, by=by, **report_settings(st))
             wall = time.perf_counter() - start
             c1 = backend_cpu(pid) if pid else None
         if i:  # the first run warms imports, the tokenizer, the price map, the pool
@@ -159,6 +159,14 @@ def time_reports(url: str, runs: int, by: str | None) -> dict[str, Any]:
     assert result is not None
     return {"walls": walls, "cpus": cpus,
             "tickets": result["tickets"], "deflection_rate": result["deflection_rate"]}
+
+
+def report_settings(st: Any) -> dict[str, Any]:
+    """build_report's settings from a Settings (a --compare checkout from before they were
+    part of Settings read them itself: nothing to pass)."""
+    if not hasattr(st, "reports"):
+        return {}
+    return {"settings": st.reports, "llm": st.llm, "prices": st.prices}
 
 
 def medians(*timings: dict[str, Any]) -> dict[str, Any]:
@@ -229,9 +237,11 @@ def main() -> None:
 
         def snapshot() -> Any:
             from router.metrics import snapshot as snap
+            from router.settings import Settings
 
+            prices = Settings.load(database_url=url).prices
             with sessions() as s:
-                return snap(s)
+                return snap(s, prices)
 
         def cpu(t: dict[str, Any]) -> str:
             return "n/a" if t["cpu_ms"] is None else f"{t['cpu_ms']:.0f} ms"

@@ -62,8 +62,10 @@ def main() -> int:
             settings = KBSettings(dir=Path(tmp) / "kb", template_rephrase=mode == "rephrase")
             from router.answering.local import LocalAnswerer
 
-            answerer = LocalAnswerer(settings, services.kb, slm=get_slm,
-                                     mode="slm" if mode == "slm" else "template")
+            answerer = LocalAnswerer(
+                settings, services.kb,
+                slm=lambda kb=settings: get_slm(services.models, kb=kb),  # type: ignore[misc]
+                mode="slm" if mode == "slm" else "template")
             counts: Counter[str] = Counter()
             lines = []
             for row, decision in zip(rows, decisions, strict=True):
