@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -146,3 +147,21 @@ def running_app(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+def wait_ready(base: str, *, seconds: float = 120,
+               why: Callable[[], str] | None = None) -> None:
+    """Poll ``base``/readyz until it answers 200. ``why`` is asked after each miss: what it
+    returns (e.g. the end of the server's log) goes into the RuntimeError raised after
+    ``seconds``, and it may raise itself to stop early (a server process that exited)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        detail = why() if why else ""
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{base} did not become ready: {detail}")
+        time.sleep(0.3)

@@ -24,7 +24,7 @@ import psycopg
 import redis
 
 from connectors.signing import signed_headers
-from tests.helpers_http import RecordingServer, free_port
+from tests.helpers_http import RecordingServer, free_port, wait_ready
 from tests.redis_db import claimed_db
 from tests.rollout_policy import policy_in_mode
 
@@ -107,16 +107,7 @@ class Stack:
                      "with unit_of_work() as s: ensure_default_kb(s)\n")
         self.receiver.__enter__()
         self.start("api", ["serve", "--host", "127.0.0.1", "--port", str(self.port)])
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not become ready: {self.log('api')[-2000:]}")
-            time.sleep(0.3)
+        wait_ready(self.base, why=lambda: self.log("api")[-2000:])
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -20,7 +19,7 @@ from router.cli.main import app
 from router.store import models as m
 from router.store.db import unit_of_work
 from tests.conftest import REPO
-from tests.helpers_http import free_port, stop_process
+from tests.helpers_http import free_port, stop_process, wait_ready
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -62,16 +61,11 @@ def test_two_api_processes_share_the_port_and_store_every_webhook(
         stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-            time.sleep(0.3)
+        def why() -> str:
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()  # stop early
+            return (tmp_path / "serve.log").read_text()
+
+        wait_ready(base, seconds=180, why=why)
         assert len(_children(proc.pid)) >= 2  # the supervisor and its two API processes
         with httpx.Client(timeout=30) as client:
             for i in range(20):
