@@ -19,17 +19,26 @@ from dataclasses import dataclass
 import hypothesis.strategies as st
 
 SEEDS: tuple[tuple[str, str, str], ...] = (  # kind, value, ticket text around it
-    ("CARD", "4111 1111 1111 1111", "My card {} was charged twice, please help."),
+    ("CARD", "4111 1111 1111 1111", "My card {} shows two payments, please help."),
     ("CARD", "5555-5555-5555-4444", "Refund to card {} please."),
-    ("CARD", "3782 822463 10005", "The Amex {} was declined."),
+    ("CARD", "3782 822463 10005", "The card {} was declined."),
     ("IBAN", "GB82 WEST 1234 5698 7654 32", "Please refund to IBAN {} today."),
     ("IBAN", "DE89 3704 0044 0532 0130 00", "My account is {} for the refund."),
     ("EMAIL", "jane.doe@example.com", "Write to {} about order 55123."),
     ("PHONE", "+44 20 7946 0958", "Call me back on {} about my delivery."),
     ("PHONE", "(415) 555-0132", "My phone is {} if you need it."),
-    ("NATIONAL_ID", "123-45-6789", "My SSN is {} for the tax form."),
+    ("NATIONAL_ID", "123-45-6789", "My SSN is {} for the form."),
     ("NATIONAL_ID", "QQ 12 34 56 C", "My NI number is {} for payroll."),
+    ("DATE_OF_BIRTH", "14/03/1985", "I was born on {} if you need it."),
+    ("DATE_OF_BIRTH", "2 March 1979", "My date of birth is {} for the check."),
+    ("ADDRESS", "221B Baker Street", "Please ship to {}, London."),
+    ("POSTCODE", "NW1 6XE", "My postcode is {} for the delivery."),
+    ("POSTCODE", "62704-1234", "Springfield, IL {} is the zip."),
+    ("PASSPORT", "C01X00T47", "My passport number is {} for the delivery form."),
+    ("PASSPORT", "123456789", "passport no. {} expires soon."),
 )
+# NAME is redacted where the requester's name is known: the seed carries the requester field.
+NAME_SEED = ("NAME", "Siobhan Brennan", "Thanks, {}", '"Siobhan Brennan" <s.brennan@example.com>')
 SPACES = tuple(c for c in map(chr, range(sys.maxunicode + 1))
                if unicodedata.category(c) == "Zs") + ("\t",)
 INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u180e", "\u200e",
@@ -62,6 +71,21 @@ def disguised_tickets(draw: st.DrawFn) -> tuple[str, str, str]:
     kind, value, template = draw(st.sampled_from(SEEDS))
     rng = random.Random(draw(st.integers(0, 2**32 - 1)))
     return kind, value, template.format(disguise(value, rng))
+
+
+@st.composite
+def disguised_every_kind(draw: st.DrawFn) -> tuple[list[tuple[str, str]], str, str]:
+    """One ticket holding a value of every promised kind (the name last, as a sign-off), each
+    disguised: ([(kind, value)], ticket text, requester field)."""
+    by_kind: dict[str, list[tuple[str, str, str]]] = {}
+    for seed in SEEDS:
+        by_kind.setdefault(seed[0], []).append(seed)
+    picked = draw(st.permutations([draw(st.sampled_from(seeds)) for seeds in by_kind.values()]))
+    rng = random.Random(draw(st.integers(0, 2**32 - 1)))
+    kind, name, sign_off, requester = NAME_SEED
+    parts = [template.format(disguise(value, rng)) for _, value, template in picked]
+    parts.append(sign_off.format(disguise(name, rng)))
+    return [(k, v) for k, v, _ in picked] + [(kind, name)], " ".join(parts), requester
 
 
 def digits(text: str) -> str:
@@ -240,7 +264,7 @@ def national_ids(draw: st.DrawFn) -> Case:
         number = f"{area:03d}{draw(st.integers(1, 99)):02d}{draw(st.integers(1, 9999)):04d}"
         sep = "" if kind == "ssn-bare" else draw(st.sampled_from(("-", " ", ".")))
         value = _group(number, (3, 2, 4), sep)
-        sentence = draw(st.sampled_from(("My SSN is {} for the tax form.",
+        sentence = draw(st.sampled_from(("My SSN is {} for the form.",
                                          "social security number: {}", "SSN#{}")))
     elif kind == "ni":
         letters = "".join(draw(st.lists(st.sampled_from("ABCEGHJKLMNPRSTWXYZ"), min_size=2,
