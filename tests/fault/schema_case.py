@@ -1,6 +1,7 @@
 """``make fault`` case ``schemathesis``: Schemathesis against the live stack's OpenAPI schema
 over real HTTP (``deskroute serve`` under uvicorn with its relay, PostgreSQL, Redis, Celery
-workers running), every operation, with valid credentials and without (tests/api_fuzz.py):
+workers running), every operation — Slack and e-mail intakes signed, the dashboard's pages
+included — with valid credentials and without (tests/api_fuzz.py):
 no 5xx, and every status code, content type and body the one the schema documents. The
 seeded tickets must still go through the pipeline once each."""
 
@@ -12,14 +13,15 @@ from pathlib import Path
 
 import httpx
 
-from tests.api_fuzz import TOKEN, UNSENDABLE, fuzz_all, reached_the_handlers, seed_tickets
+from tests.api_fuzz import ENV, UNSENDABLE, fuzz_all, reached_the_handlers, seed_tickets
 from tests.fault.stack import TERMINAL, Stack, Tally
 
 EXAMPLES = int(os.environ.get("DESKROUTE_FAULT_SCHEMATHESIS_EXAMPLES", "10"))
 
 
 def schemathesis_case(work: Path) -> Tally:
-    with Stack(work, DESKROUTE_ADMIN_TOKEN=TOKEN) as stack:
+    # the Slack and e-mail intakes configured too, so they are fuzzed past authentication
+    with Stack(work, **ENV) as stack:
         stack.worker("fast", "urgent,decide,deliver", concurrency=2)
         stack.worker("slm", "slm")
         failures: list[str] = []
@@ -36,14 +38,15 @@ def schemathesis_case(work: Path) -> Tally:
                     sink.append(f"{op} ({mode}): {text[:3000]}")
 
                 seen = fuzz_all(client, authenticated=authenticated, ticket_ids=seeded,
-                                examples=EXAMPLES, on_failure=failed)
+                                examples=EXAMPLES, on_failure=failed, dashboard=True)
                 operations = len(seen)
                 requests += sum(n for counts in seen.values()
                                 for code, n in counts.items() if code != UNSENDABLE)
                 unsendable += sum(counts.get(UNSENDABLE, 0) for counts in seen.values())
                 server_errors += sum(n for counts in seen.values()
                                      for code, n in counts.items() if code >= 500)
-                failures += [f"{m} ({mode})" for m in reached_the_handlers(seen, authenticated)]
+                failures += [f"{m} ({mode})" for m in reached_the_handlers(
+                    seen, authenticated, channels=True, dashboard=True)]
         for failure in failures:
             print(f"  schemathesis: {failure}", flush=True)
         tally = stack.tally(seeds, 300)
