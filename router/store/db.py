@@ -137,8 +137,9 @@ def side_transaction(session: Session) -> Iterator[Session]:
 def inserted_id(session: Session, stmt: Any, id_column: Any) -> int | None:
     """Run an INSERT (``ON CONFLICT DO NOTHING`` allowed): the new row's id, or None when the
     conflict clause inserted nothing. ``RETURNING`` where the database has it; SQLite before
-    3.35 (the system Python of Debian 11, RHEL 9, Ubuntu 20.04) has not, and SQLAlchemy then
-    refuses the statement: there the row count and the cursor's last row id say the same."""
+    3.35 (the system Python of Debian 11, RHEL 9, Ubuntu 20.04) has not (a syntax error there;
+    SQLAlchemy's dialect then sets ``insert_returning`` False but would still send it): there
+    the row count and the cursor's last row id say the same."""
     if session.get_bind().dialect.insert_returning:
         row = session.execute(stmt.returning(id_column)).first()
         return None if row is None else int(row[0])
