@@ -63,3 +63,36 @@ def pipeline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: st
         monkeypatch.delenv(k, raising=False)
     seed_kb(sqlite_url)
     return sqlite_url
+
+
+@pytest.fixture
+def imap() -> Iterator[Any]:
+    """A real IMAP server (Dovecot, private configuration) on a free loopback port."""
+    from tests.contract.fakes import mail as fm
+
+    with fm.Dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp() -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, recording what it receives."""
+    from tests.contract.fakes import mail as fm
+
+    with fm.FakeSMTP() as server:
+        yield server
+
+
+def refused_then_accepted(client: TestClient, path: str, url: str,
+                          refused: tuple[bytes, dict[str, str]],
+                          signed: tuple[bytes, dict[str, str]]) -> None:
+    """A badly signed delivery is a 401 that stores nothing (no ticket, no webhook-id); the
+    same webhook correctly signed is then stored as a ticket."""
+    from router.store import models as m
+
+    r = client.post(path, content=refused[0], headers=refused[1])
+    assert r.status_code == 401, r.text
+    assert count(url, m.Ticket) == 0 and count(url, m.WebhookMessage) == 0
+    good = client.post(path, content=signed[0], headers=signed[1])
+    assert good.status_code == 202 and good.json()["kind"] == "ticket", good.text
+    assert count(url, m.Ticket) == 1

@@ -9,7 +9,7 @@ import dataclasses
 import email
 import email.policy
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -392,12 +392,6 @@ def test_verify_reads_basic_auth_in_constant_time_and_refuses_non_ascii() -> Non
 
 
 # --- outbound over SMTP ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def smtp() -> Iterator[fm.FakeSMTP]:
-    with fm.FakeSMTP() as server:
-        yield server
 
 
 def _ticket(raw: bytes) -> Any:

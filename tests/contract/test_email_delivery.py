@@ -5,7 +5,6 @@ the server takes mail again — in the customer's thread, once."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -28,12 +27,6 @@ from tests.contract.test_delivery_retry import _run_due
 
 # drafts here are replies to customers
 pytestmark = pytest.mark.usefixtures("auto_mode")
-
-
-@pytest.fixture
-def smtp() -> Iterator[fm.FakeSMTP]:
-    with fm.FakeSMTP() as server:
-        yield server
 
 
 def _drafted(url: str, settings: EmailSettings) -> int:

@@ -6,7 +6,6 @@ committing neither loses a mail nor answers one twice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,18 +23,6 @@ from tests.contract.fakes import mail as fm
 from tests.contract.test_email_poll import KILL_BEFORE_COMMIT, _poll_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::ResourceWarning")]
-
-
-@pytest.fixture
-def imap() -> Iterator[fm.Dovecot]:
-    with fm.Dovecot() as server:
-        yield server
-
-
-@pytest.fixture
-def smtp() -> Iterator[fm.FakeSMTP]:
-    with fm.FakeSMTP() as server:
-        yield server
 
 
 def _settings(imap: fm.Dovecot, smtp: fm.FakeSMTP) -> EmailSettings:

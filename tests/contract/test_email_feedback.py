@@ -6,7 +6,6 @@ inbox stays ignored, and the same reply read twice counts once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,18 +25,6 @@ from tests.rollout_policy import use_mode
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::ResourceWarning")]
 
 CUSTOMER = "Ann <ann@customer.example>"
-
-
-@pytest.fixture
-def imap() -> Iterator[fm.Dovecot]:
-    with fm.Dovecot() as server:
-        yield server
-
-
-@pytest.fixture
-def smtp() -> Iterator[fm.FakeSMTP]:
-    with fm.FakeSMTP() as server:
-        yield server
 
 
 def _feedback(url: str) -> dict[int, str]:

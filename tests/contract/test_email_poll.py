@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,12 +25,6 @@ from tests.conftest import REPO
 from tests.contract.fakes import mail as fm
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
-
-
-@pytest.fixture
-def imap() -> Iterator[fm.Dovecot]:
-    with fm.Dovecot() as server:
-        yield server
 
 
 def _settings(imap: fm.Dovecot, folder: str = "INBOX", **over: Any) -> EmailSettings:

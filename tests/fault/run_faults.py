@@ -123,6 +123,23 @@ def _burst_in_background(stack: Stack, tickets: list[tuple[str, str]],
     return t
 
 
+def _outage_during_burst(stack: Stack, prefix: str, down: Callable[[], None],
+                         up: Callable[[], None], seconds: float) -> tuple[Tally, list[int]]:
+    """A fast and an SLM worker; 100 routine tickets posted over 40 s; ``down()`` 5 s in,
+    ``up()`` ``seconds`` later. The tally once every ticket finished, and each post's status."""
+    stack.worker("fast", "urgent,decide,deliver", concurrency=2)
+    stack.worker("slm", "slm")
+    tickets = _routine(prefix, 100)
+    codes: list[int] = []
+    sender = _burst_in_background(stack, tickets, codes)
+    time.sleep(5)
+    down()
+    time.sleep(seconds)
+    up()
+    sender.join()
+    return stack.tally([t for t, _ in tickets], 900), codes
+
+
 def redis_restart(work: Path) -> Tally:
     """Redis (a private one) killed mid-burst, down 30 s, started again empty: webhooks keep
     answering 2xx (the outbox holds the work), workers and the relay reconnect, the messages
@@ -131,17 +148,7 @@ def redis_restart(work: Path) -> Tally:
     broker.start()
     try:
         with Stack(work / "stack", broker_url=broker.url) as stack:
-            stack.worker("fast", "urgent,decide,deliver", concurrency=2)
-            stack.worker("slm", "slm")
-            tickets = _routine("redis", 100)
-            codes: list[int] = []
-            sender = _burst_in_background(stack, tickets, codes)
-            time.sleep(5)
-            broker.kill()
-            time.sleep(30)
-            broker.start()
-            sender.join()
-            tally = stack.tally([t for t, _ in tickets], 900)
+            tally, codes = _outage_during_burst(stack, "redis", broker.kill, broker.start, 30)
             tally.extra["non_2xx"] = sum(1 for c in codes if not 200 <= c < 300)
             tally.extra["answered_5xx"] = len(stack.answered_5xx)
             return tally
@@ -157,17 +164,7 @@ def db_down(work: Path) -> Tally:
     pg.init()
     try:
         with Stack(work / "stack", pg_admin_url=pg.admin_url) as stack:
-            stack.worker("fast", "urgent,decide,deliver", concurrency=2)
-            stack.worker("slm", "slm")
-            tickets = _routine("db", 100)
-            codes: list[int] = []
-            sender = _burst_in_background(stack, tickets, codes)
-            time.sleep(5)
-            pg.stop()
-            time.sleep(20)
-            pg.start()
-            sender.join()
-            tally = stack.tally([t for t, _ in tickets], 900)
+            tally, codes = _outage_during_burst(stack, "db", pg.stop, pg.start, 20)
             tally.extra["acked"] = sum(1 for c in codes if 200 <= c < 300)
             tally.extra["answered_503"] = sum(1 for c, _ in stack.answered_5xx if c == 503)
             tally.extra["5xx_without_retry_after"] = sum(

@@ -53,21 +53,6 @@ def _real_models() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="module")
-def shop_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    from router.kb.importers import ensure_default_kb
-    from router.store.db import session_factory, unit_of_work
-    from router.store.migrate import upgrade
-
-    folder = tmp_path_factory.mktemp("shop-kb")
-    url = f"sqlite:///{folder / 'kb.db'}"
-    upgrade(url)
-    with unit_of_work(url) as session:
-        assert ensure_default_kb(session) >= 30
-    with session_factory(url)() as session:
-        return KnowledgeBase.from_session(session, kb_dir=folder)
-
-
 @pytest.mark.parametrize(("text", "intent", "order"), TICKETS)
 def test_template_mode_sends_a_verified_answer(shop_kb: KnowledgeBase, text: str,
                                                intent: str, order: str | None) -> None:

@@ -26,21 +26,6 @@ pytestmark = pytest.mark.integration
 TICKET = "Hi, I forgot my password and now I can't sign in"
 
 
-@pytest.fixture(scope="module")
-def shop_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    from router.kb.importers import ensure_default_kb
-    from router.store.db import session_factory, unit_of_work
-    from router.store.migrate import upgrade
-
-    folder = tmp_path_factory.mktemp("shop-kb")
-    url = f"sqlite:///{folder / 'kb.db'}"
-    upgrade(url)
-    with unit_of_work(url) as session:
-        ensure_default_kb(session)
-    with session_factory(url)() as session:
-        return KnowledgeBase.from_session(session, kb_dir=folder)
-
-
 @pytest.fixture
 def proxy(llama_server: str) -> Iterator[CapturingProxy]:
     with CapturingProxy(llama_server.removesuffix("/v1")) as p:
