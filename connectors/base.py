@@ -197,6 +197,11 @@ class Connector(ABC):
     #: mid-call is then re-sent; otherwise it is left ``failed`` for an operator to check,
     #: never sent blindly a second time.
     idempotent_delivery: ClassVar[bool] = False
+    #: True when ``parse`` only reads the body (no vendor API call, no large decoding): the
+    #: API then verifies, parses and stores it together with the webhooks that arrive at the
+    #: same time, on one thread. Otherwise each is parsed on a thread of its own first, so a
+    #: slow vendor API holds up only its own webhook.
+    parse_is_local: ClassVar[bool] = False
 
     @abstractmethod
     def verify(self, headers: Mapping[str, str], body: bytes) -> str | None:

@@ -100,6 +100,7 @@ class GenericCallback(BaseModel):
 class GenericConnector(Connector):
     name = "generic"
     settings_class = GenericSettings
+    parse_is_local = True  # the body alone says what the event is
     idempotent_delivery = True  # webhook-id msg_<ticket>_<event> is the same on every attempt
     # what the intake's 422 calls a ticket field: the name in this payload
     payload_fields = {"external_id": "id"}

@@ -61,6 +61,7 @@ def sign(secret: str, body: bytes) -> str:
 class IntercomConnector(VendorConnector[IntercomSettings, IntercomClient]):
     name = "intercom"
     settings_class = IntercomSettings
+    parse_is_local = True  # the body alone says what the event is
 
     def make_client(self) -> IntercomClient:
         return IntercomClient(self.settings)

@@ -70,6 +70,7 @@ def _result(call: Callable[[], Any], what: str) -> tuple[DeliveryResult, Any]:
 class SlackConnector(VendorConnector[SlackSettings, WebClient]):
     name = "slack"
     settings_class = SlackSettings
+    parse_is_local = True  # the body alone says what the event is
 
     def __init__(self, settings: SlackSettings | None = None, clock: Clock | None = None) -> None:
         super().__init__(settings)

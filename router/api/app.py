@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         app.state.sessions = sessionmaker(bind=get_engine(url), expire_on_commit=False)
         # webhooks store on at most as many threads as the pool has connections
         app.state.store_limiter = anyio.CapacityLimiter(settings.store.db_pool_size)
+        app.state.webhook_batcher = webhooks.webhook_batcher(app.state)
         app.state.metrics = ops.metrics_source(app.state.sessions, settings)
         background: Any = None
         if queue.broker_url:

@@ -8,6 +8,10 @@ for the replay window.
 
 The event loop only reads the body (bounded); verification, parsing and the SQL run in the
 thread pool, and the relay or embedded worker is woken, not run, on the request path.
+Webhooks that arrive while the previous ones are being stored are verified, parsed and
+stored together (``router.api.batching``): one thread hand-off, one transaction and one
+commit for the lot, which is what lets two cores acknowledge 500 webhooks a second. A
+connector whose parse calls its vendor's API parses on a thread of its own first.
 """
 
 from __future__ import annotations
@@ -16,10 +20,10 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 import anyio.to_thread
@@ -32,11 +36,13 @@ from connectors.base import (
     Connector,
     Handshake,
     Ignored,
+    Inbound,
     PayloadError,
     SignatureError,
     UpstreamError,
 )
 from connectors.generic.connector import GenericTicket
+from router.api.batching import Batcher
 from router.api.schemas import (
     ErrorOut,
     PayloadErrorOut,
@@ -44,10 +50,11 @@ from router.api.schemas import (
     WebhookIgnored,
     inline_schema,
 )
+from router.domain import InboundTicket
 from router.intake import prepare_ticket
 from router.store import repo
 from router.store.models import utcnow
-from router.store.replay import find_message, purge_messages, record_message
+from router.store.replay import Message, find_message, purge_messages, record_messages
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
@@ -82,6 +89,29 @@ class Accepted:
     response: WebhookAccepted | WebhookIgnored
     created: bool
     answer: dict[str, Any] | None = None  # a Handshake's own answer, sent as is
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook as received, and what it is once verified and parsed (``None``: not yet;
+    the batch parses it)."""
+
+    source: str
+    connector: Connector
+    headers: Any
+    body: bytes
+    parsed: Parsed | None = None
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """An authentic webhook that needs the store: a ticket or follow-up (``inbound``), or an
+    agent's reply or a helpdesk outcome (``event``)."""
+
+    message_id: str | None
+    digest: str  # of the raw body, for the webhook-id replay check
+    event: Inbound
+    inbound: InboundTicket | None
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -119,10 +149,16 @@ async def receive(source: str, request: Request) -> Any:
     # a connector whose sender posts attachments inline (e-mail) may allow larger bodies
     body = await _read_body(request, getattr(connector, "max_body_bytes", None)
                             or settings.max_body_bytes)
+    delivery = Delivery(source, connector, request.headers, body)
     try:
-        accepted = await store_within(settings.webhook_timeout_seconds,
-                                      request.app.state.store_limiter, accept,
-                                      request.app.state, source, connector, request.headers, body)
+        if not connector.parse_is_local:  # a vendor API call: on a thread of its own
+            parsed = await store_within(settings.webhook_timeout_seconds,
+                                        request.app.state.store_limiter, verify_and_parse,
+                                        delivery)
+            if isinstance(parsed, Accepted):
+                return _answer(parsed)
+            delivery = replace(delivery, parsed=parsed)
+        accepted = await request.app.state.webhook_batcher.submit(delivery)
     except UpstreamError as exc:  # the vendor redelivers; nothing stored meanwhile
         log.warning("%s webhook deferred: %s", source, exc)
         retry = str(int(exc.retry_after)) if exc.retry_after else "30"
@@ -136,11 +172,21 @@ async def receive(source: str, request: Request) -> Any:
                             content={"detail": "the store did not answer in time; retry later"})
     if accepted.created:
         request.app.state.kick()
+    return _answer(accepted)
+
+
+def _answer(accepted: Accepted) -> Any:
     if accepted.answer is not None:  # a handshake (Slack's url_verification): echo it
         return JSONResponse(status_code=200, content=accepted.answer)
     if isinstance(accepted.response, WebhookIgnored):
         return JSONResponse(status_code=200, content=accepted.response.model_dump())
     return accepted.response
+
+
+def webhook_batcher(state: Any) -> Batcher[Delivery, Accepted]:
+    """The app's batcher for :func:`accept` (built in the lifespan, with the store)."""
+    return Batcher(partial(accept, state), limiter=state.store_limiter,
+                   seconds=state.api_settings.webhook_timeout_seconds)
 
 
 async def store_within(seconds: float, limiter: anyio.CapacityLimiter,
@@ -149,20 +195,20 @@ async def store_within(seconds: float, limiter: anyio.CapacityLimiter,
     ``seconds``, the wait for a token included (``TimeoutError``).
 
     A hung store (a frozen database holds a pooled connection forever, whatever the
-    timeouts) must not hold the request past the sender's own timeout: the caller answers
-    503 and the sender retries. The abandoned thread may still commit later; the retry then
-    meets its ticket (insert-or-ignore) and is answered as a duplicate: never two rows, and
-    never a 2xx for a row that was not stored.
+    timeouts) or vendor API must not hold the request past the sender's own timeout: the
+    caller answers 503 and the sender retries. The abandoned thread may still commit later;
+    the retry then meets its ticket (insert-or-ignore) and is answered as a duplicate: never
+    two rows, and never a 2xx for a row that was not stored.
     """
     with anyio.fail_after(seconds):
         return await anyio.to_thread.run_sync(partial(func, *args), abandon_on_cancel=True,
                                               limiter=limiter)
 
 
-def accept(state: Any, source: str, connector: Connector, headers: Any,
-           body: bytes) -> Accepted:
-    """Verify, parse and validate (no store needed), then store, de-duplicate (ticket id and
-    webhook-id) and commit in one short transaction."""
+def verify_and_parse(delivery: Delivery) -> Parsed | Accepted:
+    """Verify, parse and validate (no store needed): what the webhook is, or the answer
+    itself for one that needs no store (a handshake, an ignored event)."""
+    connector, headers, body = delivery.connector, delivery.headers, delivery.body
     try:
         message_id = connector.verify(headers, body)
     except SignatureError as exc:
@@ -177,34 +223,100 @@ def accept(state: Any, source: str, connector: Connector, headers: Any,
         inbound = None if isinstance(event, AgentReply | ChannelOutcome) else prepare_ticket(
             event.ticket, getattr(connector, "payload_fields", None))  # a new ticket or follow-up
     except PayloadError as exc:
-        raise HTTPException(
-            status_code=422, detail={"field": exc.field, "message": exc.message}
-        ) from exc
-    digest = hashlib.sha256(body).hexdigest()
+        raise _unprocessable(exc) from exc
+    return Parsed(message_id, hashlib.sha256(body).hexdigest(), event, inbound)
+
+
+def accept(state: Any, deliveries: list[Delivery]) -> list[Accepted | Exception]:
+    """Answer webhooks that arrived together, in order: each one's answer, or the exception
+    that answers it (401, 409, 422, the store down...).
+
+    The tickets among them are stored, de-duplicated (ticket id and webhook-id) and committed
+    in one short transaction; should that fail, each is stored on its own, so one webhook's
+    fault is never another's. An agent's reply or a helpdesk outcome gets its own.
+    """
+    answers: list[Accepted | Exception | None] = [None] * len(deliveries)
+    tickets: list[tuple[int, str, Parsed]] = []
+    for i, delivery in enumerate(deliveries):
+        try:
+            parsed = delivery.parsed or verify_and_parse(delivery)
+            if isinstance(parsed, Accepted):
+                answers[i] = parsed
+            elif parsed.inbound is None:
+                answers[i] = _record_event(state, delivery.source, parsed)
+            else:
+                tickets.append((i, delivery.source, parsed))
+        except Exception as exc:  # noqa: BLE001 - this webhook's answer (401, 422, 503...)
+            answers[i] = exc
+    if tickets:
+        for (i, _, _), answer in zip(tickets, _store_tickets(state, tickets), strict=True):
+            answers[i] = answer
+    assert all(answer is not None for answer in answers)
+    return cast(list[Accepted | Exception], answers)
+
+
+def _store_tickets(state: Any, tickets: list[tuple[int, str, Parsed]]
+                   ) -> list[Accepted | Exception]:
+    try:
+        return list(_store_together(state, tickets))
+    except Exception as exc:  # noqa: BLE001 - each webhook then gets its own answer
+        if len(tickets) == 1:
+            return [exc]
+        log.debug("storing %d webhooks together failed (%s): one by one", len(tickets), exc)
+        return [answer for ticket in tickets for answer in _store_tickets(state, [ticket])]
+
+
+class _Reused(Exception):
+    """A webhook-id of the batch was already used for another body."""
+
+
+def _store_together(state: Any, tickets: list[tuple[int, str, Parsed]]) -> list[Accepted]:
     session = state.sessions()
     try:
-        if isinstance(event, AgentReply | ChannelOutcome):
-            seen = find_message(session, source, message_id) if message_id else None
-            _refuse_reuse(seen.body_sha256 if seen is not None else None, digest)
-            if isinstance(event, AgentReply):
-                return _agent_reply(session, source, event)
-            return _channel_outcome(session, source, event)
-        assert inbound is not None
         # A repeated webhook-id with the same body meets its own ticket (insert-or-ignore):
         # the same answer as the first time, with duplicate: true.
-        ticket = repo.store_ticket(session, inbound)
-        if message_id:
-            first = record_message(session, source, message_id, digest, ticket.id)
-            if first != digest:
-                session.rollback()  # nothing of this request is stored
-                _refuse_reuse(first, digest)
+        stored = repo.store_tickets(session, [cast(InboundTicket, parsed.inbound)
+                                              for _, _, parsed in tickets])
+        signed = [Message(source, parsed.message_id, parsed.digest, row.id)
+                  for (_, source, parsed), row in zip(tickets, stored, strict=True)
+                  if parsed.message_id]
+        if signed:
+            firsts = record_messages(session, signed)
+            if any(first != msg.body_sha256 for msg, first in zip(signed, firsts, strict=True)):
+                session.rollback()  # nothing of these requests is stored
+                if len(tickets) > 1:
+                    raise _Reused()  # each on its own: only the reused id is refused
+                raise _reuse_error()
             _purge_expired(state, session)
         session.commit()
-        return Accepted(WebhookAccepted(ticket_id=ticket.id, duplicate=not ticket.created,
-                                        state=ticket.state, kind=event.kind,
-                                        thread_id=ticket.thread_id), created=ticket.created)
     finally:
         session.close()
+    return [Accepted(WebhookAccepted(ticket_id=row.id, duplicate=not row.created,
+                                     state=row.state, kind=parsed.event.kind,
+                                     thread_id=row.thread_id), created=row.created)
+            for (_, _, parsed), row in zip(tickets, stored, strict=True)]
+
+
+def _record_event(state: Any, source: str, parsed: Parsed) -> Accepted:
+    """An agent's reply or a helpdesk outcome, in a transaction of its own."""
+    session = state.sessions()
+    try:
+        event = parsed.event
+        seen = find_message(session, source, parsed.message_id) if parsed.message_id else None
+        if seen is not None and seen.body_sha256 != parsed.digest:
+            raise _reuse_error()
+        if isinstance(event, AgentReply):
+            return _agent_reply(session, source, event)
+        assert isinstance(event, ChannelOutcome)
+        return _channel_outcome(session, source, event)
+    except PayloadError as exc:
+        raise _unprocessable(exc) from exc
+    finally:
+        session.close()
+
+
+def _unprocessable(exc: PayloadError) -> HTTPException:
+    return HTTPException(status_code=422, detail={"field": exc.field, "message": exc.message})
 
 
 def _purge_expired(state: Any, session: Any) -> None:
@@ -219,12 +331,11 @@ def _purge_expired(state: Any, session: Any) -> None:
     purge_messages(session, utcnow() - timedelta(seconds=2 * window))
 
 
-def _refuse_reuse(stored: str | None, digest: str) -> None:
-    """409 when the webhook-id was already used for another body (``stored``: its digest)."""
-    if stored is not None and stored != digest:
-        raise HTTPException(status_code=409, detail=(
-            "webhook-id was already used for a different body; "
-            "send a new webhook-id for a new message"))
+def _reuse_error() -> HTTPException:
+    """409: the webhook-id was already used for another body."""
+    return HTTPException(status_code=409, detail=(
+        "webhook-id was already used for a different body; "
+        "send a new webhook-id for a new message"))
 
 
 def _agent_reply(session: Any, source: str, event: AgentReply) -> Accepted:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -65,15 +65,26 @@ def _owner_gone(owner: str | None) -> bool:
 
 def add_outbox(session: Session, task: str, ticket_id: int, *, delay: float = 0.0) -> int:
     """Queue ``task`` (its row's id); ``delay`` seconds makes it due later (a delivery
-    retry's back-off). One Core INSERT: it is on every webhook's path."""
-    now = utcnow()
+    retry's back-off). One Core INSERT."""
     o = m.OutboxRow.__table__.c
     row_id = inserted_id(session, insert(cast(Table, m.OutboxRow.__table__)).values(
-        task=task, ticket_id=ticket_id, status=PENDING, attempts=0, runs=0,
-        available_at=now + timedelta(seconds=delay) if delay > 0 else now, created_at=now,
-    ), o.id)
+        **_new_row(task, ticket_id, delay)), o.id)
     assert row_id is not None  # a plain INSERT: no conflict clause
     return row_id
+
+
+def add_outboxes(session: Session, task: str, ticket_ids: Sequence[int]) -> None:
+    """Queue ``task`` for each ticket, due now: one multi-row INSERT (the webhooks' path)."""
+    if ticket_ids:
+        session.execute(insert(cast(Table, m.OutboxRow.__table__)),
+                        [_new_row(task, ticket_id, 0.0) for ticket_id in ticket_ids])
+
+
+def _new_row(task: str, ticket_id: int, delay: float) -> dict[str, Any]:
+    now = utcnow()
+    return {"task": task, "ticket_id": ticket_id, "status": PENDING, "attempts": 0, "runs": 0,
+            "available_at": now + timedelta(seconds=delay) if delay > 0 else now,
+            "created_at": now}
 
 
 def due_outbox(

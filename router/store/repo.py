@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -23,7 +24,7 @@ from router.domain import (
 from router.store import models as m
 from router.store.db import inserted_id
 from router.store.models import utcnow
-from router.store.outbox import add_outbox
+from router.store.outbox import add_outboxes
 
 
 @dataclass(frozen=True)
@@ -46,27 +47,55 @@ def insert_or_ignore(session: Session, table: type[m.Base], unique: list[str]) -
 
 
 def store_ticket(session: Session, ticket: InboundTicket) -> StoredTicket:
-    """Insert-or-ignore on (source, external_id) and queue its ``decide`` task.
+    """:func:`store_tickets` for one ticket."""
+    return store_tickets(session, [ticket])[0]
 
-    The webhook's hot path: one INSERT for a new ticket (a SELECT more for a duplicate) and
-    the outbox row in the same transaction, so a crash between commit and enqueue loses
-    nothing. SQLAlchemy Core, not the ORM: no identity map or unit of work per request.
+
+def store_tickets(session: Session, tickets: Sequence[InboundTicket]) -> list[StoredTicket]:
+    """Insert-or-ignore each ticket on (source, external_id) and queue a ``decide`` task for
+    each new one; the answers in the order given.
+
+    The webhooks' hot path (``router.api.webhooks`` stores the webhooks that arrive together
+    in one transaction): one multi-row INSERT for the tickets (a SELECT more where some were
+    already stored) and one for their outbox rows, so a crash between commit and enqueue loses
+    nothing. The same key twice in one call: the first is new, the second its duplicate.
+    SQLAlchemy Core, not the ORM: no identity map or unit of work per request.
     """
     t = m.Ticket.__table__.c
-    values = {
+    stmt = insert_or_ignore(session, m.Ticket, ["source", "external_id"])
+    rows = [{
         "source": ticket.source, "external_id": ticket.external_id, "channel": ticket.channel,
         "requester": ticket.requester, "subject": ticket.subject, "body": ticket.body,
         "language": ticket.language, "thread_id": ticket.thread_id,
         "state": TicketState.RECEIVED.value, "meta": dict(ticket.metadata),
-    }
-    stmt = insert_or_ignore(session, m.Ticket, ["source", "external_id"])
-    new_id = inserted_id(session, stmt.values(values), t.id)
-    if new_id is None:  # already stored (a redelivery, or a concurrent one that won)
+    } for ticket in tickets]
+    # in key order: two transactions storing overlapping tickets take their locks in the same
+    # order (no deadlock between two API processes in a redelivery storm)
+    rows.sort(key=lambda values: (values["source"], values["external_id"]))
+    new: dict[tuple[str, str], int] = {}
+    if session.get_bind().dialect.insert_returning:  # one statement for all (insertmanyvalues)
+        for row in session.execute(stmt.returning(t.id, t.source, t.external_id), rows):
+            new[(row.source, row.external_id)] = int(row.id)
+    else:  # SQLite before 3.35: no RETURNING (see inserted_id)
+        for values in rows:
+            row_id = inserted_id(session, stmt.values(values), t.id)
+            if row_id is not None:
+                new[(str(values["source"]), str(values["external_id"]))] = row_id
+    add_outboxes(session, "decide", list(new.values()))
+    answers: list[StoredTicket] = []
+    first: set[tuple[str, str]] = set()
+    for ticket in tickets:
+        key = (ticket.source, ticket.external_id)
+        if key in new and key not in first:
+            first.add(key)
+            answers.append(StoredTicket(new[key], TicketState.RECEIVED.value, ticket.thread_id,
+                                        created=True))
+            continue
+        # already stored: a redelivery, a concurrent one that won, or an earlier one of these
         row = session.execute(select(t.id, t.state, t.thread_id).where(
             t.source == ticket.source, t.external_id == ticket.external_id)).one()
-        return StoredTicket(row.id, row.state, row.thread_id, created=False)
-    add_outbox(session, "decide", new_id)
-    return StoredTicket(new_id, TicketState.RECEIVED.value, ticket.thread_id, created=True)
+        answers.append(StoredTicket(row.id, row.state, row.thread_id, created=False))
+    return answers
 
 
 def insert_ticket(session: Session, ticket: InboundTicket) -> tuple[m.Ticket, bool]:
