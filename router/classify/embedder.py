@@ -7,9 +7,11 @@ only when the first encoder is built, never at module import (the API must stay 
 An encoder is named by a *spec*, ``NAME_OR_FOLDER[@PRECISION]``: ``int8`` quantises the linear
 layers per output channel when the model loads (measured on this 2-core machine: one ticket in
 ~7 ms instead of ~14 ms, cosine 0.98 to the fp32 vectors, the same BANKING77 routing quality);
-``fp32`` keeps the weights as shipped. A spec without a precision takes
-``DESKROUTE_ENCODER_PRECISION`` (default int8). Vectors of the two precisions must never be
-mixed, so every encoder's ``name`` carries its precision and classifiers store the full spec.
+``fp32`` keeps the weights as shipped. A spec without a precision is int8. The encoder the
+settings name (``DESKROUTE_EMBEDDING_MODEL`` at ``DESKROUTE_ENCODER_PRECISION``) is
+:func:`encoder_spec` of the ``ModelSettings`` a process read at its edge: nothing here reads
+the environment. Vectors of the two precisions must never be mixed, so every encoder's
+``name`` carries its precision and classifiers store the full spec.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from router.settings import bundled_encoder_path, model_settings
+from router.settings import ModelSettings, bundled_encoder_path
 
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
 PRECISIONS = ("int8", "fp32")
+DEFAULT_PRECISION: str = ModelSettings.model_fields["encoder_precision"].default
 _LOCK = threading.Lock()
 
 
@@ -51,13 +54,16 @@ def spec_of(encoder: SentenceTransformerEncoder, requested: str | None) -> str:
     return join_spec(split_spec(requested)[0], encoder.precision)
 
 
+def encoder_spec(models: ModelSettings) -> str:
+    """The spec of the encoder ``models`` name: its ``embedding_model`` (None: the bundled
+    MiniLM) at the precision that spec pins, else at its ``encoder_precision``."""
+    base, precision = split_spec(models.embedding_model or DEFAULT_ENCODER)
+    return join_spec(base, precision or models.encoder_precision)
+
+
 def same_encoder(a: str | None, b: str | None) -> bool:
     """Whether two specs (None = the default) give the same vectors: same model, same precision."""
     return get_encoder(a).name == get_encoder(b).name
-
-
-def default_precision() -> str:
-    return str(model_settings().encoder_precision)
 
 
 class Encoder(Protocol):
@@ -152,14 +158,13 @@ def _quantize(model: Any) -> None:
 
 
 def resolve_encoder_path(name_or_path: str | None) -> tuple[Path, str]:
-    """Map a name (or None → settings → bundled MiniLM) to a local folder and a stable name."""
-    chosen = name_or_path or model_settings().embedding_model
-    if not chosen or chosen == DEFAULT_ENCODER:
+    """Map a name (None: the bundled MiniLM) to a local folder and a stable name."""
+    if not name_or_path or name_or_path == DEFAULT_ENCODER:
         return bundled_encoder_path(), DEFAULT_ENCODER
-    path = Path(chosen).expanduser()
+    path = Path(name_or_path).expanduser()
     if not path.exists():
         raise FileNotFoundError(
-            f"encoder {chosen!r} is not a local folder; this project never downloads weights "
+            f"encoder {name_or_path!r} is not a local folder; this project never downloads weights "
             "(set DESKROUTE_EMBEDDING_MODEL to a sentence-transformers folder)"
         )
     return path, path.resolve().name
@@ -171,9 +176,8 @@ def _cached(path: str, name: str, precision: str) -> SentenceTransformerEncoder:
 
 
 def get_encoder(spec: str | None = None) -> SentenceTransformerEncoder:
-    """The process-wide encoder for a spec ``NAME_OR_FOLDER[@PRECISION]`` (default: the bundled
-    MiniLM at ``DESKROUTE_ENCODER_PRECISION``)."""
-    chosen = spec or model_settings().embedding_model
-    base, precision = split_spec(chosen) if chosen else (None, None)
+    """The process-wide encoder for a spec ``NAME_OR_FOLDER[@PRECISION]`` (None: the bundled
+    MiniLM at int8; the one a process's settings name is ``get_encoder(encoder_spec(models))``)."""
+    base, precision = split_spec(spec or DEFAULT_ENCODER)
     path, name = resolve_encoder_path(base)
-    return _cached(str(path), name, precision or default_precision())
+    return _cached(str(path), name, precision or DEFAULT_PRECISION)

@@ -27,7 +27,7 @@ from router.classify.embedder import DEFAULT_ENCODER, get_encoder, join_spec, sp
 from router.classify.head import Head, run_head
 from router.classify.operating import Outcomes
 from router.domain import Prediction
-from router.settings import DATA_DIR, model_settings
+from router.settings import DATA_DIR
 
 Progress = Callable[[str, float], None]
 DEFAULT_CLASSIFIER_DIR = DATA_DIR / "classifier"
@@ -291,8 +291,9 @@ def _load_evidence(file: Path, classes: list[str]) -> Outcomes | None:
 
 
 def load_classifier(path: str | Path | None = None) -> TrainedClassifier:
-    """A trained classifier, cached per process; None → DESKROUTE_CLASSIFIER or the shipped one."""
-    chosen = path or model_settings().classifier or DEFAULT_CLASSIFIER_DIR
+    """A trained classifier, cached per process; None → the shipped one (the one a process's
+    settings name is ``load_classifier(models.classifier)``)."""
+    chosen = path or DEFAULT_CLASSIFIER_DIR
     key = str(Path(chosen).resolve())
     with _LOAD_LOCK:
         if key not in _LOADED:

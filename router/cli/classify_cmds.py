@@ -133,8 +133,10 @@ def train_cmd(
     The summary shows what the operating point promises for traffic with --oos-share
     out-of-scope tickets: the deflection and the unsafe rate, each with its bound.
     """
+    from router.classify.embedder import encoder_spec
     from router.classify.finetune import FinetuneOptions
     from router.classify.training import train_classifier
+    from router.settings import ModelSettings
 
     if not 0.0 < target_unsafe < 1.0:
         fail("--target-unsafe must be between 0 and 1")
@@ -150,6 +152,7 @@ def train_cmd(
                 oos_share=oos_share,
                 finetune=finetune,
                 finetune_options=FinetuneOptions(epochs=epochs),
+                encoder=encoder_spec(ModelSettings()),  # this command's edge
             )
     except (ValueError, OSError) as exc:
         fail(str(exc))
@@ -205,8 +208,10 @@ def eval_cmd(
     unsafe_bound) and the best one global threshold gives on TEST at the same unsafe rate
     (hindsight_deflection).
     """
+    from router.classify.embedder import encoder_spec
     from router.classify.finetune import FinetuneOptions
     from router.evaluate import evaluate
+    from router.settings import ModelSettings
 
     if not 0.0 < target_unsafe < 1.0:
         fail("--target-unsafe must be between 0 and 1")
@@ -224,6 +229,7 @@ def eval_cmd(
                 finetune=finetune,
                 finetune_options=FinetuneOptions(epochs=epochs),
                 oos_shares=shares,
+                encoder=encoder_spec(ModelSettings()),  # this command's edge
             )
     except (ValueError, OSError) as exc:
         fail(str(exc))

@@ -61,10 +61,11 @@ def kb_import(
     """Import approved answers from FILE and refresh the on-disk vector index."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from router.classify.embedder import encoder_spec, get_encoder
     from router.kb.importers import default_kb_path, import_file
     from router.kb.retrieve import KnowledgeBase
     from router.kb.settings import KBSettings
-    from router.settings import StoreSettings
+    from router.settings import ModelSettings, StoreSettings
     from router.store.db import session_factory, unit_of_work
     from router.store.migrate import ensure_ready
 
@@ -81,7 +82,7 @@ def kb_import(
         with session_factory(url)() as session, _progress() as progress:
             task = progress.add_task("embedding entries", total=None)
             index = KnowledgeBase.from_session(
-                session, kb_dir=kb_dir,
+                session, kb_dir=kb_dir, encoder=get_encoder(encoder_spec(ModelSettings())),
                 progress=lambda done, total: progress.update(task, completed=done, total=total))
     except (FileNotFoundError, ValueError, UnicodeDecodeError) as exc:
         fail(str(exc))

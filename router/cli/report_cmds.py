@@ -82,6 +82,7 @@ def report(
 def _promotion(settings: Settings, window: Window, json_out: bool) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
+    from router.classify.embedder import encoder_spec
     from router.cli.policy_cmds import require_valid_policy
     from router.cli.promotion_view import promotion_hints, promotion_table
     from router.rollout.evidence import promotion_report
@@ -93,7 +94,7 @@ def _promotion(settings: Settings, window: Window, json_out: bool) -> None:
     try:
         with unit_of_work(url) as session:
             # agent replies whose feedback task has not run (or failed) are judged now
-            judged = judge_pending(session, lazy_embed(models.embedding_model),
+            judged = judge_pending(session, lazy_embed(encoder_spec(models)),
                                    settings.feedback)
         with unit_of_work(url) as session:
             data = promotion_report(session, policy, window)

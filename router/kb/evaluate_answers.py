@@ -118,6 +118,7 @@ def evaluate(kb_csv: Path, test_csv: Path, settings: Settings, *,
     ``index_dir`` keeps the KB's vector index between runs (embedding a few thousand long
     answers takes minutes on two cores); by default it is thrown away with the temp store.
     """
+    from router.classify.embedder import encoder_spec, get_encoder
     from router.kb.importers import import_file
     from router.store.db import make_engine
     from router.store.models import Base
@@ -134,6 +135,7 @@ def evaluate(kb_csv: Path, test_csv: Path, settings: Settings, *,
             session.commit()
             kb = KnowledgeBase.from_session(
                 session, kb="eval", kb_dir=index_dir or Path(tmp),
+                encoder=get_encoder(encoder_spec(settings.models)),
                 progress=(lambda d, t: step("embed KB", d, t)) if step else None)
         engine.dispose()
     refs = kb.encode([r.reference for r in rows])

@@ -90,10 +90,11 @@ class KnowledgeBase:
     @classmethod
     def load(cls, url: str, settings: KBSettings, *, kb: str | None = None,
              encoder: TextEncoder | None = None) -> KnowledgeBase:
-        """The process-wide KB for (url, ``settings.dir``, kb); loaded once, then refreshed
-        when SQL changes, checked every ``settings.refresh_seconds``."""
+        """The process-wide KB for (url, ``settings.dir``, kb, encoder; None = the default);
+        loaded once, then refreshed when SQL changes, checked every ``settings.refresh_seconds``."""
         kb_dir = Path(settings.dir)
-        key = (url, str(kb_dir.resolve()), kb)
+        encoder = encoder or _default_encoder()
+        key = (url, str(kb_dir.resolve()), kb, encoder.name)
         with _CACHE_LOCK:
             cached = _CACHE.get(key)
             if cached is None:
@@ -191,7 +192,7 @@ class KnowledgeBase:
             self._state, self.version = fresh._state, fresh.version
 
 
-_CACHE: dict[tuple[str, str, str | None], KnowledgeBase] = {}
+_CACHE: dict[tuple[str, str, str | None, str], KnowledgeBase] = {}
 _CACHE_LOCK = threading.Lock()
 
 

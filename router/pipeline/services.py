@@ -86,9 +86,11 @@ class Services:
 
     @cached_property
     def encoder(self) -> Any:
-        from router.classify.embedder import get_encoder
+        """The sentence encoder these settings name (the knowledge base's and the feedback
+        judge's; a classifier routes with the encoder it was trained with)."""
+        from router.classify.embedder import encoder_spec, get_encoder
 
-        return get_encoder(self.models.embedding_model)
+        return get_encoder(encoder_spec(self.models))
 
     def slm(self) -> Backend:
         """The local model behind this process's ``slm`` circuit breaker."""
@@ -133,7 +135,7 @@ class Services:
         from router.kb.retrieve import KnowledgeBase
 
         try:
-            return KnowledgeBase.load(self.database_url, self.kb_settings)
+            return KnowledgeBase.load(self.database_url, self.kb_settings, encoder=self.encoder)
         except Exception as exc:  # SQL, index files, the encoder: all mean the same here
             raise KnowledgeBaseError(
                 f"knowledge base failed to load: {type(exc).__name__}: {exc}") from exc

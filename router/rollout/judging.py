@@ -32,7 +32,8 @@ JUDGED_STATES = (TicketState.SHADOWED.value, TicketState.ASSISTED.value)
 
 
 def lazy_embed(spec: str | None = None) -> Embed:
-    """The sentence encoder, loaded only when a pair's wording alone cannot decide."""
+    """The sentence encoder of ``spec`` (:func:`~router.classify.embedder.encoder_spec` of the
+    settings), loaded only when a pair's wording alone cannot decide."""
 
     def embed(texts: Sequence[str]) -> np.ndarray:
         from router.classify.embedder import get_encoder
@@ -107,7 +108,9 @@ def judge_pending(session: Session, embed: Embed, settings: FeedbackSettings) ->
 
 def feedback_step(session: Session, services: Services, ticket: m.Ticket) -> None:
     """The ``feedback`` task: never a next task, never an escalation (the ticket is done)."""
-    rows = judge_ticket(session, ticket, lazy_embed(services.models.embedding_model),
+    from router.classify.embedder import encoder_spec
+
+    rows = judge_ticket(session, ticket, lazy_embed(encoder_spec(services.models)),
                         services.feedback)
     for row in rows:
         log.info("agent reply judged %s for draft %s (%s, %s)", row.kind, row.draft_id,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from router.api.app import create_app
+from router.classify.trained import DEFAULT_CLASSIFIER_DIR, TrainedClassifier
 from router.cli.main import app as cli
 from router.domain import (
     Decision,
@@ -33,7 +34,13 @@ from router.pipeline.routing import route_text
 from router.pipeline.services import Services
 from router.pricing import PriceSettings
 from router.rollout.settings import FeedbackSettings
-from router.settings import LLMSettings, MetricsSettings, Settings
+from router.settings import (
+    LLMSettings,
+    MetricsSettings,
+    ModelSettings,
+    Settings,
+    bundled_encoder_path,
+)
 from router.signals.settings import SignalSettings
 from router.store import models as m
 from router.store import repo
@@ -212,3 +219,31 @@ def test_metrics_settings_given_to_create_app_are_used(
         with unit_of_work(sqlite_url) as s:
             repo.insert_ticket(s, InboundTicket(source="generic", external_id="m-1", body="hi"))
         assert received(client) == before + 1
+
+
+def test_model_settings_given_to_settings_choose_the_encoder_and_the_classifier(
+        sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The encoder's model and precision and the classifier were read from the environment
+    below the edge (a cached ``model_settings()``): ones handed in through Settings were
+    ignored, so the knowledge base was embedded at the environment's precision."""
+    encoder = tmp_path / "enc"  # the bundled MiniLM under another name, linked file by file
+    encoder.mkdir()
+    for item in bundled_encoder_path().iterdir():
+        (encoder / item.name).symlink_to(item)
+    monkeypatch.setenv("DESKROUTE_EMBEDDING_MODEL", str(bundled_encoder_path()))  # not these
+    monkeypatch.setenv("DESKROUTE_ENCODER_PRECISION", "int8")
+    monkeypatch.setenv("DESKROUTE_CLASSIFIER", str(tmp_path / "no-classifier-here"))
+    models = ModelSettings(embedding_model=str(encoder), encoder_precision="fp32",
+                           classifier=None)  # None: the shipped classifier
+    services = Services.from_settings(Settings.load(
+        database_url=sqlite_url, models=models, kb=KBSettings(dir=tmp_path / "kb")))
+    clear_cache()
+    try:
+        assert services.encoder.name == "enc@fp32"
+        assert services.kb.encoder.name == "enc@fp32"  # the approved answers' vectors too
+        shipped = TrainedClassifier.load(DEFAULT_CLASSIFIER_DIR).version
+        assert services.classifier.version == shipped
+        routed = route_text(services, "how do I reset my password")
+        assert routed.decision.classifier_version == shipped
+    finally:
+        clear_cache()

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from router.classify.embedder import DEFAULT_ENCODER, get_encoder, split_spec
+from router.classify.embedder import DEFAULT_ENCODER, encoder_spec, get_encoder, split_spec
 from router.classify.trained import DEFAULT_CLASSIFIER_DIR, TrainedClassifier
+from router.settings import ModelSettings
 
 TEXTS = [
     "how do I reset my password",
@@ -55,17 +56,15 @@ def test_single_text_path_matches_the_batch_path() -> None:
     assert np.allclose(single, batch, atol=1e-4)
 
 
-def test_precision_setting_changes_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    from router.settings import model_settings
-
+def test_the_settings_name_the_encoder_and_its_precision(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DESKROUTE_ENCODER_PRECISION", "fp32")
-    model_settings.cache_clear()
-    try:
-        assert get_encoder().name == f"{DEFAULT_ENCODER}@fp32"
-    finally:
-        monkeypatch.delenv("DESKROUTE_ENCODER_PRECISION")
-        model_settings.cache_clear()
-    assert get_encoder().name == f"{DEFAULT_ENCODER}@int8"
+    read_at_the_edge = encoder_spec(ModelSettings())
+    assert read_at_the_edge == f"{DEFAULT_ENCODER}@fp32"
+    assert get_encoder(read_at_the_edge).name == f"{DEFAULT_ENCODER}@fp32"
+    assert get_encoder().name == f"{DEFAULT_ENCODER}@int8"  # nothing below reads the variable
+    pinned = ModelSettings(embedding_model="/models/enc@int8", encoder_precision="fp32")
+    assert encoder_spec(pinned) == "/models/enc@int8"  # a precision in the spec wins
+    assert encoder_spec(ModelSettings(embedding_model="/models/enc")) == "/models/enc@fp32"
 
 
 def test_artifact_without_precision_loads_as_fp32(tmp_path: Path) -> None:
