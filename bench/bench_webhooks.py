@@ -53,7 +53,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_api(url: str, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
+def _start_api(url: str, workers: int, log: Path, impl: str
+               ) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
     env = {**os.environ, "PYTHONPATH": path, "DESKROUTE_DATABASE_URL": url,
@@ -62,6 +63,8 @@ def _start_api(url: str, workers: int, log: Path) -> tuple[subprocess.Popen, str
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "router.api.app:create_app",
            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
            "--log-level", "warning", "--no-access-log"]
+    if impl == "asyncio":
+        cmd += ["--loop", "asyncio", "--http", "h11"]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log.open("w"),
                             stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -169,6 +172,7 @@ class Run:
     seconds: float  # how long sending took
     generator_cpu: float  # seconds of this process's CPU while sending and answering
     api_cpu: float  # seconds of the API processes' CPU meanwhile
+    pg_cpu: float  # seconds of PostgreSQL's CPU meanwhile
     why: Counter[str]  # errors by kind
 
 
@@ -200,7 +204,7 @@ async def _open_loop(base: str, rate: float, seconds: float, run: str, client_ki
             errors += 1
             why[f"HTTP {status}"] += 1
 
-    cpu0, api0 = time.process_time(), _cpu_seconds(api_pid)
+    cpu0, api0, pg0 = time.process_time(), _cpu_seconds(api_pid), _postgres_cpu()
     start = time.perf_counter()
     tasks: list[asyncio.Task[None]] = []
     in_flight = 0
@@ -215,9 +219,26 @@ async def _open_loop(base: str, rate: float, seconds: float, run: str, client_ki
     sent_for = time.perf_counter() - start
     await asyncio.gather(*tasks)
     cpu, api = time.process_time() - cpu0, _cpu_seconds(api_pid) - api0
+    pg = _postgres_cpu() - pg0
     await client.close()
     return Run(latencies, acked, errors + len(reqs) - len(tasks), len(tasks) / sent_for,
-               sent_for, cpu, api, why)
+               sent_for, cpu, api, pg, why)
+
+
+def _postgres_cpu() -> float:
+    """User + system CPU seconds of every live ``postgres`` process (server and backends: the
+    bench's pool keeps its backends for the whole run)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, _, rest = stat.read_text().rpartition(")")
+        except OSError:
+            continue
+        if head.split("(", 1)[-1] == "postgres":
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -238,10 +259,12 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
-def _uvicorn_impl() -> str:
-    """What uvicorn's "auto" picks: uvloop and httptools when installed, else asyncio and h11."""
+def _uvicorn_impl(choice: str) -> str:
+    """What uvicorn runs: with "auto", uvloop and httptools when installed, else asyncio and h11."""
     import importlib.util
 
+    if choice == "asyncio":
+        return "asyncio/h11"
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     return f"{loop}/{'httptools' if importlib.util.find_spec('httptools') else 'h11'}"
 
@@ -265,6 +288,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="API processes (uvicorn --workers)")
     ap.add_argument("--client", choices=["raw", "httpx"], default="raw",
                     help="raw: pre-built requests on asyncio streams (cheap); httpx: httpx")
+    ap.add_argument("--uvicorn", choices=["auto", "asyncio"], default="auto",
+                    help="auto: uvicorn's choice (uvloop + httptools, installed with deskroute); "
+                         "asyncio: the standard library's loop and h11 (the baseline)")
     args = ap.parse_args()
     name = f"deskroute_bench_{uuid.uuid4().hex[:8]}"
     url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
@@ -278,14 +304,15 @@ def main() -> None:
         import redis
 
         redis.Redis.from_url(REDIS).flushdb()
-        proc, base = _start_api(url, args.workers, log)
+        proc, base = _start_api(url, args.workers, log, args.uvicorn)
         try:
             print(f"API processes: {args.workers}; {args.seconds:.0f} s per rate; client: "
                   f"{args.client}; PostgreSQL + Redis on loopback; {os.cpu_count()} cores; "
-                  f"uvicorn loop/http: {_uvicorn_impl()}")
+                  f"uvicorn loop/http: {_uvicorn_impl(args.uvicorn)}")
             print(f"{'rate':>6} {'achieved':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
                   f"{'max ms':>8} {'errors':>7} {'acked':>7} {'missing':>8} "
-                  f"{'api cpu ms/req':>14} {'gen cpu ms/req':>14} {'load 1m':>8}")
+                  f"{'api cpu ms/req':>14} {'pg cpu ms/req':>13} {'gen cpu ms/req':>14} "
+                  f"{'load 1m':>8}")
             for rate in [float(r) for r in args.rates.split(",")]:
                 r = asyncio.run(_open_loop(base, rate, args.seconds,
                                            f"r{int(rate)}-{uuid.uuid4().hex[:6]}",
@@ -296,6 +323,7 @@ def main() -> None:
                       f"{_pct(ms, 95):>8.1f} {_pct(ms, 99):>8.1f} {max(ms):>8.1f} "
                       f"{r.errors:>7} {len(r.acked):>7} {_missing(url, r.acked):>8} "
                       f"{r.api_cpu * 1000 / answered:>14.2f} "
+                      f"{r.pg_cpu * 1000 / answered:>13.2f} "
                       f"{r.generator_cpu * 1000 / answered:>14.2f} "
                       f"{os.getloadavg()[0]:>8.2f}", flush=True)
                 if r.why:

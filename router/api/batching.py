@@ -36,14 +36,16 @@ class Batcher(Generic[I, R]):
         self._waiting: deque[tuple[I, asyncio.Future[R]]] = deque()
         self._drainer: asyncio.Task[None] | None = None
 
-    async def submit(self, item: I) -> R:
-        """``item``'s result, or its exception; ``TimeoutError`` past the deadline."""
+    async def submit(self, item: I, seconds: float | None = None) -> R:
+        """``item``'s result, or its exception; ``TimeoutError`` after ``seconds`` (default:
+        the batcher's own)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         self._waiting.append((item, future))
         if self._drainer is None:
             self._drainer = loop.create_task(self._drain())
-        with anyio.fail_after(self._seconds):  # a cancelled wait cancels the future too
+        with anyio.fail_after(self._seconds if seconds is None else seconds):
+            # a cancelled wait cancels the future too: a batch not yet started skips it
             return await future
 
     async def _drain(self) -> None:

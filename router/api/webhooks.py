@@ -150,6 +150,7 @@ async def receive(source: str, request: Request) -> Any:
     body = await _read_body(request, getattr(connector, "max_body_bytes", None)
                             or settings.max_body_bytes)
     delivery = Delivery(source, connector, request.headers, body)
+    deadline = time.monotonic() + settings.webhook_timeout_seconds
     try:
         if not connector.parse_is_local:  # a vendor API call: on a thread of its own
             parsed = await store_within(settings.webhook_timeout_seconds,
@@ -158,7 +159,8 @@ async def receive(source: str, request: Request) -> Any:
             if isinstance(parsed, Accepted):
                 return _answer(parsed)
             delivery = replace(delivery, parsed=parsed)
-        accepted = await request.app.state.webhook_batcher.submit(delivery)
+        accepted = await request.app.state.webhook_batcher.submit(
+            delivery, max(0.0, deadline - time.monotonic()))
     except UpstreamError as exc:  # the vendor redelivers; nothing stored meanwhile
         log.warning("%s webhook deferred: %s", source, exc)
         retry = str(int(exc.retry_after)) if exc.retry_after else "30"
