@@ -95,6 +95,12 @@ def pg_url_module() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """The same test on a migrated SQLite file and a migrated PostgreSQL database."""
+    return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
+
+
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     """An emptied Redis database of this test's own (tests/redis_db.py), or

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from router.store import models as m
 from router.store.db import unit_of_work
 
@@ -96,9 +94,3 @@ def seed_store(url: str, seeds: list[Seed] = SEEDS, model: str = "openai/test-mo
                                 created_at=created + timedelta(hours=1 + n)))
                 s.flush()
     return ids
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest) -> str:
-    """The same tests on a migrated SQLite file and a migrated PostgreSQL database."""
-    return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
