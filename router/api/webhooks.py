@@ -268,10 +268,6 @@ def _store_tickets(state: Any, tickets: list[tuple[int, str, Parsed]]
         return [answer for ticket in tickets for answer in _store_tickets(state, [ticket])]
 
 
-class _Reused(Exception):
-    """A webhook-id of the batch was already used for another body."""
-
-
 def _store_together(state: Any, tickets: list[tuple[int, str, Parsed]]) -> list[Accepted]:
     session = state.sessions()
     try:
@@ -285,10 +281,8 @@ def _store_together(state: Any, tickets: list[tuple[int, str, Parsed]]) -> list[
         if signed:
             firsts = record_messages(session, signed)
             if any(first != msg.body_sha256 for msg, first in zip(signed, firsts, strict=True)):
-                session.rollback()  # nothing of these requests is stored
-                if len(tickets) > 1:
-                    raise _Reused()  # each on its own: only the reused id is refused
-                raise _reuse_error()
+                session.rollback()  # nothing of these requests is stored; if several,
+                raise _reuse_error()  # each is stored on its own: only the reused id refused
             _purge_expired(state, session)
         session.commit()
     finally:

@@ -198,11 +198,11 @@ def test_concurrent_webhooks_are_stored_in_batches(
         batcher = client.app.state.webhook_batcher  # type: ignore[attr-defined]
         submit, submitted = batcher.submit, list[webhooks.Delivery]()
 
-        async def counting_submit(item: webhooks.Delivery) -> Any:
+        async def counting_submit(item: webhooks.Delivery, seconds: float | None = None) -> Any:
             submitted.append(item)  # in the same step as the batcher queues it
             if len(submitted) == SENDERS:
                 everyone_waits.set()
-            return await submit(item)
+            return await submit(item, seconds)
 
         monkeypatch.setattr(batcher, "submit", counting_submit)
         exts = [f"burst-{i:02d}" for i in range(SENDERS)]
