@@ -7,7 +7,7 @@ import re
 from sqlalchemy.orm import Session
 
 from router.domain import ConversationContext, OutcomeKind, Route, TicketState
-from router.outcomes import record_outcome
+from router.outcomes import record_outcome, record_reopening
 from router.store import models as m
 from router.store import repo
 
@@ -60,3 +60,21 @@ def record_not_helped(session: Session, ticket: m.Ticket, context: ConversationC
                    note=f"follow-up ticket {ticket.id} said it did not help",
                    event_id=f"ticket-{ticket.id}")
     return True
+
+
+def record_reopened(session: Session, ticket: m.Ticket) -> bool:
+    """A follow-up on a conversation the report counts as resolved reopens the earlier ticket.
+
+    Channels that send no reopen event (a customer's reply on a closed Intercom conversation,
+    the generic hook, e-mail, Slack) are counted this way; where the helpdesk sends one too,
+    :func:`router.outcomes.record_reopening` records whichever comes first and skips the other
+    (the ticket is no longer resolved). Once per follow-up ticket however often it is
+    processed. Returns True when recorded.
+    """
+    prev = repo.previous_in_thread(session, ticket)
+    if prev is None:
+        return False
+    done = record_reopening(session, prev, source="follow-up",
+                            event_id=f"ticket-{ticket.id}:reopened",
+                            note=f"follow-up ticket {ticket.id} on a resolved conversation")
+    return done.new

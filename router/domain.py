@@ -76,7 +76,7 @@ class OutcomeKind(StrEnum):
     """
 
     RESOLVED = "resolved"  # confirmed: the customer or the helpdesk closed it as solved
-    REOPENED = "reopened"  # the customer came back on the same ticket
+    REOPENED = "reopened"  # the customer came back on a resolved conversation
     NOT_HELPFUL = "not_helpful"  # "that did not help" (a follow-up, a thumbs-down)
     AGENT_EDIT = "agent_edit"  # an agent changed the reply (value: share of text changed)
     AGENT_OVERRIDE = "agent_override"  # an agent discarded the reply and wrote their own

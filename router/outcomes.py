@@ -2,7 +2,8 @@
 
 Outcomes come from three places: ``POST /tickets/{id}/outcomes`` (support tools, agents),
 connector events (a helpdesk reports a status change or a satisfaction rating) and the
-pipeline itself (a follow-up in the same thread says the answer did not help). All of them go
+pipeline itself (a follow-up in the same thread reopens a resolved ticket, or says the answer
+did not help). All of them go
 through :func:`record_outcome`, so a kind, the CSAT scale or a redelivered event means the same
 thing whoever reported it. The kinds and their meaning (``OutcomeKind``, ``CSAT_SCALE``,
 ``NEGATIVE_OUTCOMES``) live in ``router.domain``; docs/METRICS.md explains how the report reads
@@ -125,24 +126,38 @@ def is_resolved(session: Session, ticket_id: int) -> bool:
     return resolved is not None and (reopening is None or resolved > reopening)
 
 
+def record_reopening(session: Session, ticket: m.Ticket, *, source: str, event_id: str,
+                     note: str | None = None) -> ThreadOutcome:
+    """A ``reopened`` outcome on ``ticket``, once per ``event_id``, and only when the ticket is
+    resolved at that moment: a reopening of one that was not resolved is skipped. Whoever
+    reports it (a helpdesk's status event, a customer's follow-up in the thread), a resolved
+    conversation the customer came back to is counted reopened once."""
+    if repo.outcome_by_event(session, source, event_id) is not None:
+        return ThreadOutcome(ticket, new=False)
+    if not is_resolved(session, ticket.id):
+        return ThreadOutcome(ticket, skipped="not resolved before: not a reopening")
+    record_outcome(session, ticket.id, OutcomeKind.REOPENED.value, note=note, source=source,
+                   event_id=event_id)
+    return ThreadOutcome(ticket, new=True)
+
+
 def record_thread_outcome(session: Session, source: str, thread_id: str, kind: OutcomeKind,
                           event_id: str, value: float | None = None, *,
                           status_only: bool = False) -> ThreadOutcome:
     """An outcome a channel reported on a conversation, recorded on its newest ticket once per
-    ``event_id``. With ``status_only`` (the channel told the new status, not the old) a
-    resolution of a ticket already resolved, or a reopening of one that was not, is skipped:
-    nothing changed that the report counts."""
+    ``event_id``. A reopening goes through :func:`record_reopening` (skipped unless the ticket
+    is resolved, so a customer's follow-up and the helpdesk's reopen event count once). With
+    ``status_only`` (the channel told the new status, not the old) a resolution of a ticket
+    already resolved is skipped too: nothing changed that the report counts."""
     ticket = repo.latest_in_thread(session, source, thread_id)
     if ticket is None:
         return ThreadOutcome(None, skipped="outcome on a conversation deskroute has no "
                                            "ticket for")
+    if kind is OutcomeKind.REOPENED:
+        return record_reopening(session, ticket, source=source, event_id=event_id)
     if repo.outcome_by_event(session, source, event_id) is not None:
         return ThreadOutcome(ticket, new=False)
-    if status_only and kind in (OutcomeKind.RESOLVED, OutcomeKind.REOPENED):
-        resolved = is_resolved(session, ticket.id)
-        if kind is OutcomeKind.RESOLVED and resolved:
-            return ThreadOutcome(ticket, skipped="already resolved")
-        if kind is OutcomeKind.REOPENED and not resolved:
-            return ThreadOutcome(ticket, skipped="not resolved before: not a reopening")
+    if status_only and kind is OutcomeKind.RESOLVED and is_resolved(session, ticket.id):
+        return ThreadOutcome(ticket, skipped="already resolved")
     record_outcome(session, ticket.id, kind.value, value, source=source, event_id=event_id)
     return ThreadOutcome(ticket, new=True)

@@ -21,7 +21,7 @@ from policies.engine import after_rejected_draft
 from router.answering.human import HumanNote, summarize
 from router.backends.base import BackendError
 from router.breakers import time_budget
-from router.conversation import context_for, record_not_helped
+from router.conversation import context_for, record_not_helped, record_reopened
 from router.domain import Mode, OutgoingReply, Route, TicketState
 from router.pipeline.delivery import InDoubt, send_recorded
 from router.pipeline.routing import route_text
@@ -39,6 +39,7 @@ def decide(session: Session, services: Services, ticket: m.Ticket) -> StepResult
         return None
     text = f"{ticket.subject}\n{ticket.body}".strip()
     context = context_for(session, ticket)
+    record_reopened(session, ticket)  # before not_helpful, which would make it unresolved
     record_not_helped(session, ticket, context)
     routed = route_text(services, text, context, channel=ticket.channel)
     d = routed.decision
