@@ -45,7 +45,9 @@ class HelpScoutClient:
         self._clock = clock
         self._token: str | None = None
         self._expires = 0.0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the token
+        self._me: str | None = None
+        self._me_lock = threading.Lock()  # one /users/me call at a time (it takes ``_lock``)
 
     # --- OAuth2 ---------------------------------------------------------------------------------
 
@@ -115,6 +117,19 @@ class HelpScoutClient:
         return resp.json()
 
     # --- calls ------------------------------------------------------------------------------
+
+    def my_user_id(self) -> str:
+        """The user the app's token acts as (``GET /v2/users/me``, "Get Resource Owner"): the
+        author of deskroute's replies unless ``DESKROUTE_HELPSCOUT_USER_ID`` says otherwise.
+        Looked up once per process; a failure (``UpstreamError``) is not cached."""
+        with self._me_lock:
+            if self._me is None:
+                data = self.get_json("/v2/users/me")
+                found = data.get("id") if isinstance(data, dict) else None
+                if found is None:
+                    raise UpstreamError("helpscout GET /v2/users/me answered no user id")
+                self._me = str(found)
+            return self._me
 
     def conversation(self, conv: str) -> Conversation | None:
         data = self.get_json(f"/v2/conversations/{conv}")

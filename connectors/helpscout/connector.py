@@ -7,9 +7,10 @@ of the raw body under the webhook secret); the body is the v2 Conversation objec
 the payload's ``_embedded.threads`` or, when absent, from ``GET
 /v2/conversations/{id}/threads``. ``convo.agent.reply.created`` is an ``AgentReply``
 (``<conversation id>:<thread id>``), compared with deskroute's draft, unless its author is
-``DESKROUTE_HELPSCOUT_USER_ID`` (deskroute's own replies; set it, or they are read as an
-agent's — harmless in shadow and assist, where deskroute writes only notes). Notes,
-conversations an agent started and every other event are ignored.
+deskroute's own user: ``DESKROUTE_HELPSCOUT_USER_ID`` or, when unset, the user the app's token
+acts as (``GET /v2/users/me``, asked once per process the first time an event needs it; a
+failure is ``UpstreamError``, a 503, so Help Scout redelivers). Notes, conversations an agent
+started and every other event are ignored.
 
 Outcomes: ``convo.status`` (body: the Conversation with its new ``status``; the old one is not
 sent) — ``closed`` is a resolution, ``active``/``pending`` a reopening, both ``status_only`` so
@@ -105,8 +106,7 @@ class HelpScoutConnector(VendorConnector[HelpScoutSettings, HelpScoutClient]):
         """Closed: resolved; active or pending: reopened (only after a resolution, which the
         core checks: Help Scout does not send the previous status)."""
         status = (conv.status or "").lower()
-        own = self.settings.user_id
-        if status == "closed" and own and str(conv.closedBy or "") == str(own):
+        if status == "closed" and conv.closedBy and conv.closedBy == self._own_user_id():
             return Ignored("closed by deskroute's own user (its reply status)", STATUS)
         if status == "closed":
             outcome, at = OutcomeKind.RESOLVED, conv.closedAt or conv.userUpdatedAt
@@ -130,13 +130,22 @@ class HelpScoutConnector(VendorConnector[HelpScoutSettings, HelpScoutClient]):
         if not replies:
             return Ignored("no agent reply thread", event)
         newest = replies[-1]
-        own = self.settings.user_id
-        if own and newest.createdBy.id and str(newest.createdBy.id) == str(own):
+        if newest.createdBy.id and newest.createdBy.id == self._own_user_id():
             return Ignored("reply by deskroute's own user", event)
         text = clean_body(newest.body or "")
         if not text:
             return Ignored("agent reply has no text", event)
         return AgentReply(thread_id=conv.id, text=text, event_id=f"{conv.id}:{newest.id}")
+
+    def _own_user_id(self) -> str | None:
+        """The user deskroute's replies are written by (see the module docstring)."""
+        if self.settings.user_id:
+            return self.settings.user_id
+        try:
+            client = self.client
+        except LookupError:  # no API credentials: deskroute cannot have replied or closed
+            return None
+        return client.my_user_id()
 
     def _made(self, kind: Callable[[InboundTicket], Inbound], conv: Conversation,
               external_id: str, thread: Thread, event: str) -> Inbound:

@@ -20,7 +20,9 @@ class HelpScoutSettings(VendorHTTPSettings):
     app_secret: SecretStr | None = None  # … and its client secret
     base_url: str = "https://api.helpscout.net"
     token_url: str | None = None  # default: {base_url}/v2/oauth2/token
-    user_id: str | None = None  # the user deskroute replies as (default: the app's owner)
+    # the user deskroute replies as; unset: the app's owner, the user its token acts as
+    # (asked of GET /v2/users/me once, to recognise deskroute's own replies and closes)
+    user_id: str | None = None
     escalation_assignee_id: str | None = None  # a user or team id
     escalation_tag: str = "deskroute-escalated"
     reply_status: Literal["active", "pending", "closed"] | None = "pending"

@@ -6,20 +6,34 @@ import base64
 import hashlib
 import hmac
 import logging
+import threading
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.base import AgentReply, FollowUp, Ignored, NewTicket, PayloadError, SignatureError
+from connectors.base import (
+    AgentReply,
+    ChannelOutcome,
+    FollowUp,
+    Ignored,
+    Inbound,
+    NewTicket,
+    PayloadError,
+    SignatureError,
+    UpstreamError,
+)
 from connectors.helpscout.connector import HelpScoutConnector, sign
 from connectors.helpscout.settings import HelpScoutSettings
-from router.domain import OutgoingReply
-from tests.contract.conftest import refused_then_accepted
+from router.domain import OutcomeKind, OutgoingReply
+from router.store import models as m
+from tests.contract.conftest import count, refused_then_accepted
 from tests.contract.fakes.helpscout import (
+    AGENT_ID,
     APP_ID,
     APP_SECRET,
+    BOT_ID,
     CUSTOMER_ID,
     SECRET,
     TEAM_ID,
@@ -127,6 +141,81 @@ def test_agent_replies_notes_and_agent_started_conversations_are_ignored(
         c.parse({}, b"{}")
 
 
+def event(hs: FakeHelpScout, cid: int, name: str) -> tuple[dict[str, str], bytes]:
+    body, headers = FakeHelpScout.signed(hs.payload(cid), name)
+    return headers, body
+
+
+ME = ("GET", "/v2/users/me")
+
+
+def test_without_the_setting_deskroutes_own_user_is_asked_once_of_the_api(
+        hs: FakeHelpScout) -> None:
+    """No DESKROUTE_HELPSCOUT_USER_ID: deskroute's replies are written by the user the token
+    acts as (Help Scout's default), which ``GET /v2/users/me`` names — asked once, the first
+    time an event needs it, however many events (and threads) then need it."""
+    c = HelpScoutConnector(settings_for(hs))
+    cid = hs.start("Q", "<p>Where is my order?</p>")
+    assert c.reply(out(cid, "It ships today.")).ok  # no "user": written by the token's user
+    assert not hs.calls(*ME)  # replying does not need it
+    hs.me_delay = 0.05  # the threads below ask at the same time
+    got: list[Inbound] = []
+    start = threading.Barrier(6)
+
+    def parse_own_reply() -> None:
+        start.wait()
+        got.append(c.parse(*event(hs, cid, "convo.agent.reply.created")))
+
+    workers = [threading.Thread(target=parse_own_reply) for _ in range(6)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert len(got) == 6 and all(isinstance(g, Ignored) and "deskroute" in g.reason
+                                 for g in got), got
+    hs.set_status(cid, "closed", by=BOT_ID)  # DESKROUTE_HELPSCOUT_REPLY_STATUS=closed
+    own_close = c.parse(*event(hs, cid, "convo.status"))
+    assert isinstance(own_close, Ignored) and "deskroute" in own_close.reason
+    tid = hs.add_thread(cid, "message", "<p>Sorry, it ships tomorrow.</p>")  # an agent
+    agent = c.parse(*event(hs, cid, "convo.agent.reply.created"))
+    assert isinstance(agent, AgentReply) and agent.event_id == f"{cid}:{tid}"
+    hs.set_status(cid, "closed", by=AGENT_ID)
+    closed = c.parse(*event(hs, cid, "convo.status"))
+    assert isinstance(closed, ChannelOutcome) and closed.outcome == OutcomeKind.RESOLVED
+    assert len(hs.calls(*ME)) == 1
+
+
+def test_the_setting_wins_and_nothing_is_asked(hs: FakeHelpScout) -> None:
+    """DESKROUTE_HELPSCOUT_USER_ID names deskroute's user: replies go out as it, and a reply
+    by the token's own user is then someone else's (an agent's), with no /users/me call."""
+    c = HelpScoutConnector(settings_for(hs, user_id=str(AGENT_ID)))
+    cid = hs.start("Q", "<p>Where is my order?</p>")
+    assert c.reply(out(cid, "It ships today.")).ok
+    assert hs.calls("POST", "/reply")[-1].json["user"] == AGENT_ID
+    own = c.parse(*event(hs, cid, "convo.agent.reply.created"))
+    assert isinstance(own, Ignored) and "deskroute" in own.reason
+    hs.add_thread(cid, "message", "<p>Sent by the app's owner by hand</p>",
+                  {"id": BOT_ID, "type": "user", "email": "owner@acme.example"})
+    owner = c.parse(*event(hs, cid, "convo.agent.reply.created"))
+    assert isinstance(owner, AgentReply) and owner.text == "Sent by the app's owner by hand"
+    hs.set_status(cid, "closed", by=BOT_ID)
+    assert isinstance(c.parse(*event(hs, cid, "convo.status")), ChannelOutcome)
+    assert not hs.calls(*ME)
+
+
+def test_without_api_credentials_nothing_is_deskroutes_own(hs: FakeHelpScout) -> None:
+    """No app id/secret: deskroute cannot have replied or closed anything, so nothing is
+    asked and an embedded agent reply is an agent's."""
+    c = HelpScoutConnector(HelpScoutSettings(secret=SECRET))  # type: ignore[arg-type]
+    cid = hs.start("Q", "<p>q</p>")
+    hs.add_thread(cid, "message", "<p>agent answer</p>",
+                  {"id": BOT_ID, "type": "user", "email": "bot@acme.example"})
+    assert isinstance(c.parse(*event(hs, cid, "convo.agent.reply.created")), AgentReply)
+    hs.set_status(cid, "closed", by=BOT_ID)
+    assert isinstance(c.parse(*event(hs, cid, "convo.status")), ChannelOutcome)
+    assert not hs.requests
+
+
 def test_reply_to_the_conversations_customer_and_note(hs: FakeHelpScout) -> None:
     c = HelpScoutConnector(settings_for(hs))
     other, cid = hs.start("O", "<p>o</p>"), hs.start("Q", "<p>q</p>")
@@ -208,3 +297,47 @@ def test_bad_signature_through_the_api_is_401_and_stores_nothing(
     assert sent == body or case == "forged_body"
     refused_then_accepted(client, "/webhooks/helpscout", sqlite_url, (sent, headers),
                           (body, signed))
+
+
+@pytest.mark.parametrize("fault", ["unavailable", "no_id"])
+def test_users_me_failing_is_a_503_storing_nothing_then_recovers(
+        fault: str, hs: FakeHelpScout, app_for, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    """The own-user lookup is a vendor read like any other: when it fails the webhook is
+    answered 503 (Help Scout redelivers), nothing is recorded, and nothing is cached — the
+    redelivery asks again and is read right."""
+    client = app_for(helpscout=settings_for(hs))
+    cid = hs.start("Order", "<p>Where is my order?</p>")
+    body, headers = FakeHelpScout.signed(hs.payload(cid), "convo.created")
+    created = client.post("/webhooks/helpscout", content=body, headers=headers)
+    assert created.status_code == 202, created.text
+    assert HelpScoutConnector(settings_for(hs)).reply(out(cid, "It ships today.")).ok
+    if fault == "unavailable":  # a wait too long for a webhook to spend: no second try
+        hs.fail_next(status=503, headers={"Retry-After": "7"}, only="GET /v2/users/me")
+    else:  # an answer without the user's id is no answer
+        hs.fail_next(status=200, body={"firstName": "Desk"}, only="GET /v2/users/me")
+    body, headers = FakeHelpScout.signed(hs.payload(cid), "convo.agent.reply.created")
+    failed = client.post("/webhooks/helpscout", content=body, headers=headers)
+    assert failed.status_code == 503, failed.text
+    if fault == "unavailable":
+        assert failed.headers["retry-after"] == "7"
+    assert count(sqlite_url, m.Outcome) == 0
+    again = client.post("/webhooks/helpscout", content=body, headers=headers)
+    assert again.status_code == 200 and again.json()["ignored"] is True, again.text
+    assert "deskroute" in again.json()["reason"]
+    hs.add_thread(cid, "message", "<p>Tomorrow, sorry.</p>")  # an agent's reply
+    body, headers = FakeHelpScout.signed(hs.payload(cid), "convo.agent.reply.created")
+    agent = client.post("/webhooks/helpscout", content=body, headers=headers)
+    assert agent.status_code == 202 and agent.json()["kind"] == "agent_reply", agent.text
+    assert count(sqlite_url, m.Outcome) == 1
+    assert len(hs.calls(*ME)) == 2  # the failure was not cached, the success was
+
+
+def test_users_me_failing_is_an_upstream_error_for_parse(hs: FakeHelpScout) -> None:
+    c = HelpScoutConnector(settings_for(hs))
+    cid = hs.start("Q", "<p>q</p>")
+    hs.set_status(cid, "closed", by=BOT_ID)
+    hs.fail_next(2, status=500, only="GET /v2/users/me")
+    with pytest.raises(UpstreamError, match="users/me"):
+        c.parse(*event(hs, cid, "convo.status"))
+    own = c.parse(*event(hs, cid, "convo.status"))
+    assert isinstance(own, Ignored) and "deskroute" in own.reason

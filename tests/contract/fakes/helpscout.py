@@ -7,8 +7,10 @@ client_credentials, client_id, client_secret → ``{"token_type": "bearer", "acc
 ``POST …/reply`` (``customer.id``, ``text``, ``status``, ``user``) and ``POST …/notes``
 (``text``) answering 201 with a ``Resource-ID`` header; ``PATCH /v2/conversations/{id}``
 (``{"op": "replace", "path": "/assignTo" | "/status", "value"}``) and ``PUT …/tags``
-(replaces all tags) answering 204. Webhooks: the conversation object, signed with
-``X-HelpScout-Signature`` and named by ``X-HelpScout-Event``.
+(replaces all tags) answering 204; ``GET /v2/users/me`` ("Get Resource Owner": the user the
+token acts as, a bare User object — ``id``, ``firstName``, ``lastName``, ``email``, ``role``,
+…). A reply without ``user`` is written by that user (``BOT_ID`` here). Webhooks: the
+conversation object, signed with ``X-HelpScout-Signature`` and named by ``X-HelpScout-Event``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import hmac
 import itertools
 import json
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -40,6 +43,7 @@ class FakeHelpScout(FakeVendor):
         self.expires_in = expires_in
         self.valid_tokens: set[str] = set()
         self.conversations: dict[int, dict[str, Any]] = {}
+        self.me_delay = 0.0  # seconds ``GET /v2/users/me`` takes (to make lookups overlap)
         self.route("POST", r"/v2/oauth2/token", self._token)
         self.route("GET", r"/v2/conversations/(\d+)", self._show)
         self.route("PATCH", r"/v2/conversations/(\d+)", self._patch)
@@ -47,6 +51,7 @@ class FakeHelpScout(FakeVendor):
         self.route("POST", r"/v2/conversations/(\d+)/reply", self._reply)
         self.route("POST", r"/v2/conversations/(\d+)/notes", self._note)
         self.route("PUT", r"/v2/conversations/(\d+)/tags", self._tags)
+        self.route("GET", r"/v2/users/me", self._me)
 
     def authorized(self, req: Request) -> bool:
         if req.path == "/v2/oauth2/token":
@@ -152,6 +157,16 @@ class FakeHelpScout(FakeVendor):
         self.valid_tokens.add(token)
         return Response(200, {"token_type": "bearer", "access_token": token,
                               "expires_in": self.expires_in})
+
+    def _me(self, req: Request, m: re.Match[str]) -> Response:
+        time.sleep(self.me_delay)
+        return Response(200, {
+            "id": BOT_ID, "firstName": "Desk", "lastName": "Route",
+            "email": "deskroute@acme.example", "role": "user", "timezone": "UTC",
+            "createdAt": "2024-11-02T09:00:00Z", "updatedAt": "2024-11-02T09:00:00Z",
+            "type": "user", "mention": "deskroute", "initials": "DR",
+            "alternateEmails": [], "companyId": 1,
+            "_links": {"self": {"href": f"{self.url}/v2/users/{BOT_ID}"}}})
 
     def _conv(self, m: re.Match[str]) -> dict[str, Any] | None:
         return self.conversations.get(int(m.group(1)))
