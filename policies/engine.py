@@ -41,6 +41,8 @@ def evaluate(policy: Policy, inp: PolicyInput, *, classifier_version: str,
              "follow-up on an escalated ticket stays escalated")
     elif ctx.is_follow_up and ctx.previous_route is Route.LLM:
         push(Route.LLM, "follow-up on a ticket the hosted LLM answered")
+    if ctx.is_follow_up and ctx.foreign_sender:  # never answered by a bot, whatever the policy
+        push(Route.HUMAN, f"sender {ctx.foreign_sender} is not this conversation's customer")
     if ctx.is_follow_up and ctx.not_helped:
         push(policy.follow_up.not_helped, "follow-up says the previous answer did not help")
     if pred.intent == "oos":

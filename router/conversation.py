@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy.orm import Session
 
+from connectors.email.settings import address_of
 from router.domain import ConversationContext, OutcomeKind, Route, TicketState
 from router.outcomes import record_outcome, record_reopening
 from router.store import models as m
@@ -20,8 +21,29 @@ _NOT_HELPED = re.compile(
 )
 
 
+#: channels whose requester is the sender's e-mail address and whose threads anyone may write
+#: in (a colleague in Cc, an agent from an address not in DESKROUTE_EMAIL_AGENT_ADDRESSES)
+_ADDRESSED_CHANNELS = frozenset({"email"})
+
+
 def says_not_helped(text: str) -> bool:
     return bool(_NOT_HELPED.search(text))
+
+
+def foreign_sender(session: Session, ticket: m.Ticket) -> str | None:
+    """The sender of an e-mail follow-up when it is not the conversation's customer (the
+    requester of the thread's first ticket), as a bare lower-case address; None for the
+    customer (display names and the address's case aside) and on other channels."""
+    if ticket.source not in _ADDRESSED_CHANNELS:
+        return None
+    first = repo.first_in_thread(session, ticket)
+    if first is None:
+        return None
+    customer = address_of(first.requester or "")
+    sender = address_of(ticket.requester or "")
+    if not customer or sender == customer:
+        return None
+    return sender or "(no address)"
 
 
 def context_for(session: Session, ticket: m.Ticket) -> ConversationContext:
@@ -37,6 +59,7 @@ def context_for(session: Session, ticket: m.Ticket) -> ConversationContext:
         previous_state=TicketState(prev.state),
         is_follow_up=True,
         not_helped=says_not_helped(ticket.body),
+        foreign_sender=foreign_sender(session, ticket),
     )
 
 

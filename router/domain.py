@@ -176,6 +176,9 @@ class ConversationContext:
     previous_state: TicketState | None = None
     is_follow_up: bool = False
     not_helped: bool = False
+    #: the follow-up's sender when it is not the conversation's customer (an e-mail thread's
+    #: first requester): someone else in the thread, whom no bot may answer
+    foreign_sender: str | None = None
 
 
 @dataclass(frozen=True)

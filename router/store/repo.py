@@ -135,6 +135,23 @@ def previous_in_thread(session: Session, ticket: m.Ticket) -> m.Ticket | None:
     )
 
 
+def first_in_thread(session: Session, ticket: m.Ticket) -> m.Ticket | None:
+    """The earliest ticket of the same thread (whose requester is the conversation's
+    customer), or None when ``ticket`` opens the thread."""
+    if not ticket.thread_id:
+        return None
+    return session.scalar(
+        select(m.Ticket)
+        .where(
+            m.Ticket.thread_id == ticket.thread_id,
+            m.Ticket.source == ticket.source,
+            m.Ticket.id < ticket.id,
+        )
+        .order_by(m.Ticket.id)
+        .limit(1)
+    )
+
+
 def latest_in_thread(session: Session, source: str, thread_id: str) -> m.Ticket | None:
     """The newest ticket of a vendor conversation (the customer message an agent answers)."""
     return session.scalar(

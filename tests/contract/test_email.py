@@ -368,6 +368,53 @@ def test_postmark_agent_reply_is_recorded_once_on_the_conversation(
             "Hi Ann, yes: we ship to Canada in 5-7 days.", "email", "agent-pm@shop.example")
 
 
+@pytest.mark.integration
+def test_postmark_follow_up_from_someone_else_in_the_thread_is_escalated_not_answered(
+        app_for: Callable[..., TestClient], smtp: fm.FakeSMTP, pipeline_env: str) -> None:
+    """The real pipeline behind the inbound endpoint: the customer's follow-ups are answered
+    (the address in any case, any display name); a colleague's mail in the thread, the
+    support address in Cc, is stored as a follow-up and escalated with the reason."""
+    from connectors.registry import Registry
+    from router.pipeline.services import Services
+    from router.worker.runner import drain
+
+    url = pipeline_env
+    conf = settings(smtp_url=smtp.url)
+    api = app_for(url, email=conf)
+    services = Services(database_url=url, connectors=Registry({"email": conf}))
+    thread = [{"Name": "In-Reply-To", "Value": "<pm-1@customer.example>"},
+              {"Name": "References", "Value": "<pm-1@customer.example>"}]
+    posted = {}
+    for name, over in (
+            ("first", {}),
+            ("own", {"message_id": "pm-2@customer.example", "headers": thread,
+                     "From": "ANN@Customer.Example",
+                     "FromFull": {"Email": "ANN@Customer.Example", "Name": "Ann at work"}}),
+            ("other", {"message_id": "pm-3@customer.example", "headers": thread,
+                       "From": "bob@customer.example", "To": "ann@customer.example",
+                       "FromFull": {"Email": "Bob@Customer.Example", "Name": "Bob"},
+                       "Cc": fm.FROM})):
+        r = api.post("/email/inbound", headers=basic(), content=postmark(
+            "Do you accept PayPal?", Subject="Payment", **over))
+        assert r.status_code == 200, r.text
+        posted[name] = r.json()
+        drain(services=services, url=url)
+    first, own, other = posted["first"], posted["own"], posted["other"]
+    assert own["kind"] == other["kind"] == "follow_up"
+    assert own["thread_id"] == other["thread_id"] == first["thread_id"]
+    views = {k: api.get(f"/tickets/{t['ticket_id']}").json()
+             for k, t in (("first", first), ("own", own), ("other", other))}
+    assert views["first"]["state"] == views["own"]["state"] == "delivered", [
+        (v["state"], v.get("reason")) for v in views.values()]
+    assert views["other"]["state"] == "escalated", views["other"]
+    assert "sender bob@customer.example is not this conversation's customer" in \
+        views["other"]["reason"]
+    sent = sorted((m.msg["In-Reply-To"], tuple(m.rcpt_tos)) for m in smtp.messages)
+    assert sent == [("<pm-1@customer.example>", ("ann@customer.example",)),
+                    ("<pm-2@customer.example>", ("ann@customer.example",)),
+                    ("<pm-3@customer.example>", (fm.ESCALATE_TO,))], sent
+
+
 def test_a_raw_message_can_be_posted_as_message_rfc822(api: TestClient) -> None:
     raw = fm.mail("Is the blue model back in stock?", message_id="raw-1@customer.example")
     r = api.post("/email/inbound", content=raw,

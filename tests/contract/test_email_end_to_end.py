@@ -107,3 +107,64 @@ def test_a_poller_killed_before_its_commit_loses_nothing_and_answers_once(
         answered.setdefault(got.msg["In-Reply-To"].strip("<>"), []).extend(got.rcpt_tos)
     assert answered == {"crash-1@customer.example": ["ann@customer.example"],
                         "crash-2@customer.example": [fm.ESCALATE_TO]}, answered
+
+
+def test_only_the_customer_is_answered_in_a_thread_others_go_to_a_person(
+        imap: fm.Dovecot, smtp: fm.FakeSMTP, pipeline_env: str) -> None:
+    """In a known thread the bot answers its customer (whatever the case of the address or
+    the display name); a listed agent's mail stays agent feedback; mail from anyone else (a
+    colleague of the customer, an agent writing from an address not listed) is stored as a
+    follow-up and escalated with the reason, never answered."""
+    url = pipeline_env
+    settings = _settings(imap, smtp).model_copy(
+        update={"email_agent_addresses": "agnes@shop.example"})
+    conn = EmailConnector(settings)
+    services = Services(database_url=url, connectors=Registry({"email": settings}))
+    imap.deliver(fm.mail("Do you accept PayPal?", subject="Payment",
+                         message_id="pay-1@customer.example"))
+    [first] = poll_once(conn, url=url).created
+    drain(services=services, url=url)
+    assert _ticket(url, first)["state"] == "delivered"
+    [answer] = smtp.messages
+    ours = answer.msg["Message-ID"].strip()[1:-1]
+    thread = ["pay-1@customer.example", ours]
+
+    # The customer again, from the same address written differently: answered as before.
+    imap.deliver(fm.mail("Do you accept PayPal?", subject="Re: Payment",
+                         sender="Ann Smith (work) <ANN@Customer.Example>",
+                         message_id="pay-2@customer.example", in_reply_to=ours,
+                         references=thread))
+    [again] = poll_once(conn, url=url).created
+    drain(services=services, url=url)
+    assert _ticket(url, again)["state"] == "delivered", _ticket(url, again)
+    assert len(smtp.messages) == 2 and smtp.messages[1].rcpt_tos == ["ann@customer.example"]
+
+    # A listed agent answers Ann: agent feedback, no ticket.
+    imap.deliver(fm.mail("Yes, PayPal is offered at checkout.", subject="Re: Payment",
+                         sender="Agnes <agnes@shop.example>", to="ann@customer.example",
+                         message_id="agent-1@shop.example", in_reply_to="pay-2@customer.example",
+                         references=[*thread, "pay-2@customer.example"]))
+    polled = poll_once(conn, url=url)
+    assert polled.created == [] and polled.ignored[0]["reason"] == \
+        f"agent reply recorded on ticket {again}", polled
+
+    # Ann's colleague, and an agent from an address nobody listed (support in Cc): stored as
+    # follow-ups in the thread, escalated to the team with the reason, answered by no bot.
+    others = {"Bob <Bob@Customer.Example>": "bob@customer.example",
+              "Agnes Private <agnes.home@mail.example>": "agnes.home@mail.example"}
+    for n, sender in enumerate(others, start=3):
+        imap.deliver(fm.mail("Do you accept PayPal?", subject="Re: Payment", sender=sender,
+                             to="ann@customer.example", headers={"Cc": fm.FROM},
+                             message_id=f"pay-{n}@customer.example", in_reply_to=ours,
+                             references=thread))
+    created = poll_once(conn, url=url).created
+    assert len(created) == 2
+    drain(services=services, url=url)
+    for ticket_id, address in zip(created, others.values(), strict=True):
+        view = _ticket(url, ticket_id)
+        assert view["thread_id"] == _ticket(url, first)["thread_id"]
+        assert view["route"] == "human" and view["state"] == "escalated", view
+        assert f"sender {address} is not this conversation's customer" in view["reason"], view
+    sent = smtp.messages[2:]
+    assert [m.rcpt_tos for m in sent] == [[fm.ESCALATE_TO]] * 2  # the team; nobody else
+    assert all("is not this conversation's customer" in m.text for m in sent)

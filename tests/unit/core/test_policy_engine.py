@@ -65,6 +65,14 @@ def test_follow_up_on_human_escalation_stays_with_humans() -> None:
     assert _route(CONFIDENT, ctx=ctx).route is Route.HUMAN
 
 
+def test_follow_up_from_someone_not_the_customer_goes_to_a_human_with_the_reason() -> None:
+    ctx = ConversationContext(previous_route=Route.SLM, is_follow_up=True,
+                              foreign_sender="bob@customer.example")
+    d = _route(CONFIDENT, ctx=ctx)
+    assert d.route is Route.HUMAN
+    assert "sender bob@customer.example is not this conversation's customer" in d.reasons
+
+
 def test_follow_up_saying_it_did_not_help_leaves_the_local_model() -> None:
     ctx = ConversationContext(previous_route=Route.SLM, is_follow_up=True, not_helped=True)
     assert _route(CONFIDENT, ctx=ctx).route is Route.LLM
