@@ -72,6 +72,7 @@ def record_not_helped(session: Session, ticket: m.Ticket, context: ConversationC
     """
     if not (
         context.not_helped
+        and not context.foreign_sender  # not the customer: their view is not the customer's
         and context.previous_state is TicketState.DELIVERED
         and context.previous_route is Route.SLM
     ):
@@ -85,8 +86,10 @@ def record_not_helped(session: Session, ticket: m.Ticket, context: ConversationC
     return True
 
 
-def record_reopened(session: Session, ticket: m.Ticket) -> bool:
-    """A follow-up on a conversation the report counts as resolved reopens the earlier ticket.
+def record_reopened(session: Session, ticket: m.Ticket, context: ConversationContext) -> bool:
+    """A follow-up from the customer on a conversation the report counts as resolved reopens
+    the earlier ticket (mail from someone else in the thread does not: ``context``'s
+    ``foreign_sender``).
 
     Channels that send no reopen event (a customer's reply on a closed Intercom conversation,
     the generic hook, e-mail, Slack) are counted this way; where the helpdesk sends one too,
@@ -95,7 +98,7 @@ def record_reopened(session: Session, ticket: m.Ticket) -> bool:
     processed. Returns True when recorded.
     """
     prev = repo.previous_in_thread(session, ticket)
-    if prev is None:
+    if prev is None or context.foreign_sender:
         return False
     done = record_reopening(session, prev, source="follow-up",
                             event_id=f"ticket-{ticket.id}:reopened",

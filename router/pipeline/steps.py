@@ -39,7 +39,7 @@ def decide(session: Session, services: Services, ticket: m.Ticket) -> StepResult
         return None
     text = f"{ticket.subject}\n{ticket.body}".strip()
     context = context_for(session, ticket)
-    record_reopened(session, ticket)  # before not_helpful, which would make it unresolved
+    record_reopened(session, ticket, context)  # before not_helpful, which would make it unresolved
     record_not_helped(session, ticket, context)
     routed = route_text(services, text, context, channel=ticket.channel)
     d = routed.decision

@@ -40,16 +40,19 @@ def _route_to_human(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(steps, "route_text", lambda *a, **k: Routed(decision, 1.0))
 
 
-def store(url: str, external_id: str, body: str, source: str = "generic") -> int:
+def store(url: str, external_id: str, body: str, source: str = "generic",
+          requester: str | None = None) -> int:
     with unit_of_work(url) as s:
         row, _ = repo.insert_ticket(s, InboundTicket(source=source, external_id=external_id,
-                                                     body=body, thread_id=THREAD))
+                                                     body=body, thread_id=THREAD,
+                                                     requester=requester))
         return row.id
 
 
-def answered(url: str, source: str = "generic", resolved: bool = True) -> int:
+def answered(url: str, source: str = "generic", resolved: bool = True,
+             requester: str | None = None) -> int:
     """The first ticket of the conversation, answered (delivered), and resolved if asked."""
-    first = store(url, "t-1", "Where is my order?", source)
+    first = store(url, "t-1", "Where is my order?", source, requester)
     with unit_of_work(url) as s:
         ticket = repo.get_ticket(s, first)
         assert ticket is not None
@@ -148,3 +151,22 @@ def test_zendesk_follow_up_and_its_reopen_event_count_once(url: str, order: str)
         assert zendesk_reopens(url, "ev-1") == "not resolved before: not a reopening"
     assert kinds(url, first) == ["resolved", "reopened"] and kinds(url, follow) == []
     assert report(url)["reopened"] == 1
+
+
+@pytest.mark.parametrize("sender,counted", [
+    ("Ann Smith <ANN@customer.example>", True),  # the customer, another display name and case
+    ("bob@customer.example", False),  # a colleague in Cc, or an agent from an unlisted address
+])
+def test_an_email_follow_up_counts_only_from_the_customer(url: str, sender: str,
+                                                          counted: bool) -> None:
+    """Mail from someone else in the thread is escalated (router.conversation.foreign_sender)
+    and records no outcome: neither ``reopened`` nor ``not_helpful`` is theirs to give."""
+    first = answered(url, source="email", requester="ann@customer.example")
+    with unit_of_work(url) as s:  # the first answer was the local model's
+        repo.add_decision(s, first, Decision(
+            route=Route.SLM, intent="order_status", confidence=0.9, reasons=(),
+            policy_name="test", policy_hash="0", classifier_version="test"), 1.0)
+    follow = store(url, "t-2", "That did not help, it still does not work.", "email", sender)
+    decide(url, follow)
+    assert kinds(url, first) == (["resolved", "reopened", "not_helpful"] if counted
+                                 else ["resolved"])
