@@ -225,38 +225,33 @@ async def _open_loop(base: str, rate: float, seconds: float, run: str, client_ki
                sent_for, cpu, api, pg, why)
 
 
+def _stat(path: Path) -> tuple[str, float] | None:
+    """A process's command name and user + system CPU seconds, from ``/proc/<pid>/stat``;
+    None when it is gone."""
+    try:
+        head, _, rest = path.read_text().rpartition(")")
+    except OSError:
+        return None
+    fields = rest.split()
+    return head.split("(", 1)[-1], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _postgres_cpu() -> float:
     """User + system CPU seconds of every live ``postgres`` process (server and backends: the
     bench's pool keeps its backends for the whole run)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            head, _, rest = stat.read_text().rpartition(")")
-        except OSError:
-            continue
-        if head.split("(", 1)[-1] == "postgres":
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    stats = (_stat(path) for path in Path("/proc").glob("[0-9]*/stat"))
+    return sum(cpu for name, cpu in filter(None, stats) if name == "postgres")
 
 
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of ``pid`` and its live children (uvicorn's workers)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
     pids = [pid]
     try:
         pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return float("nan")  # not Linux: the column says nan
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    stats = (_stat(Path(f"/proc/{p}/stat")) for p in pids)
+    return sum(cpu for _, cpu in filter(None, stats))
 
 
 def _uvicorn_impl(choice: str) -> str:

@@ -46,8 +46,9 @@ def foreign_sender(session: Session, ticket: m.Ticket) -> str | None:
     return sender or "(no address)"
 
 
-def context_for(session: Session, ticket: m.Ticket) -> ConversationContext:
-    prev = repo.previous_in_thread(session, ticket)
+def context_for(session: Session, ticket: m.Ticket, prev: m.Ticket | None) -> ConversationContext:
+    """What ``prev``, the ticket before ``ticket`` in its thread (``repo.previous_in_thread``;
+    None: ``ticket`` opens it), implies for routing ``ticket``."""
     if prev is None:
         return ConversationContext()
     decision = repo.latest_decision(session, prev.id)
@@ -63,7 +64,8 @@ def context_for(session: Session, ticket: m.Ticket) -> ConversationContext:
     )
 
 
-def record_not_helped(session: Session, ticket: m.Ticket, context: ConversationContext) -> bool:
+def record_not_helped(session: Session, ticket: m.Ticket, prev: m.Ticket | None,
+                      context: ConversationContext) -> bool:
     """A follow-up saying a local answer did not help reopens that answer's ticket.
 
     The ``not_helpful`` outcome is what ``deskroute calibrate --from-outcomes`` learns from.
@@ -75,10 +77,8 @@ def record_not_helped(session: Session, ticket: m.Ticket, context: ConversationC
         and not context.foreign_sender  # not the customer: their view is not the customer's
         and context.previous_state is TicketState.DELIVERED
         and context.previous_route is Route.SLM
+        and prev is not None
     ):
-        return False
-    prev = repo.previous_in_thread(session, ticket)
-    if prev is None:
         return False
     record_outcome(session, prev.id, OutcomeKind.NOT_HELPFUL, source="follow-up",
                    note=f"follow-up ticket {ticket.id} said it did not help",
@@ -86,7 +86,8 @@ def record_not_helped(session: Session, ticket: m.Ticket, context: ConversationC
     return True
 
 
-def record_reopened(session: Session, ticket: m.Ticket, context: ConversationContext) -> bool:
+def record_reopened(session: Session, ticket: m.Ticket, prev: m.Ticket | None,
+                    context: ConversationContext) -> bool:
     """A follow-up from the customer on a conversation the report counts as resolved reopens
     the earlier ticket (mail from someone else in the thread does not: ``context``'s
     ``foreign_sender``).
@@ -97,7 +98,6 @@ def record_reopened(session: Session, ticket: m.Ticket, context: ConversationCon
     (the ticket is no longer resolved). Once per follow-up ticket however often it is
     processed. Returns True when recorded.
     """
-    prev = repo.previous_in_thread(session, ticket)
     if prev is None or context.foreign_sender:
         return False
     done = record_reopening(session, prev, source="follow-up",

@@ -108,6 +108,7 @@ class Parsed:
     """An authentic webhook that needs the store: a ticket or follow-up (``inbound``), or an
     agent's reply or a helpdesk outcome (``event``)."""
 
+    source: str
     message_id: str | None
     digest: str  # of the raw body, for the webhook-id replay check
     event: Inbound
@@ -226,7 +227,7 @@ def verify_and_parse(delivery: Delivery) -> Parsed | Accepted:
             event.ticket, getattr(connector, "payload_fields", None))  # a new ticket or follow-up
     except PayloadError as exc:
         raise _unprocessable(exc) from exc
-    return Parsed(message_id, hashlib.sha256(body).hexdigest(), event, inbound)
+    return Parsed(delivery.source, message_id, hashlib.sha256(body).hexdigest(), event, inbound)
 
 
 def accept(state: Any, deliveries: list[Delivery]) -> list[Accepted | Exception]:
@@ -238,27 +239,27 @@ def accept(state: Any, deliveries: list[Delivery]) -> list[Accepted | Exception]
     fault is never another's. An agent's reply or a helpdesk outcome gets its own.
     """
     answers: list[Accepted | Exception | None] = [None] * len(deliveries)
-    tickets: list[tuple[int, str, Parsed]] = []
+    tickets: dict[int, Parsed] = {}  # by position
     for i, delivery in enumerate(deliveries):
         try:
             parsed = delivery.parsed or verify_and_parse(delivery)
             if isinstance(parsed, Accepted):
                 answers[i] = parsed
             elif parsed.inbound is None:
-                answers[i] = _record_event(state, delivery.source, parsed)
+                answers[i] = _record_event(state, parsed)
             else:
-                tickets.append((i, delivery.source, parsed))
+                tickets[i] = parsed
         except Exception as exc:  # noqa: BLE001 - this webhook's answer (401, 422, 503...)
             answers[i] = exc
     if tickets:
-        for (i, _, _), answer in zip(tickets, _store_tickets(state, tickets), strict=True):
+        stored = _store_tickets(state, list(tickets.values()))
+        for i, answer in zip(tickets, stored, strict=True):
             answers[i] = answer
     assert all(answer is not None for answer in answers)
     return cast(list[Accepted | Exception], answers)
 
 
-def _store_tickets(state: Any, tickets: list[tuple[int, str, Parsed]]
-                   ) -> list[Accepted | Exception]:
+def _store_tickets(state: Any, tickets: list[Parsed]) -> list[Accepted | Exception]:
     try:
         return list(_store_together(state, tickets))
     except Exception as exc:  # noqa: BLE001 - each webhook then gets its own answer
@@ -268,16 +269,15 @@ def _store_tickets(state: Any, tickets: list[tuple[int, str, Parsed]]
         return [answer for ticket in tickets for answer in _store_tickets(state, [ticket])]
 
 
-def _store_together(state: Any, tickets: list[tuple[int, str, Parsed]]) -> list[Accepted]:
+def _store_together(state: Any, tickets: list[Parsed]) -> list[Accepted]:
     session = state.sessions()
     try:
         # A repeated webhook-id with the same body meets its own ticket (insert-or-ignore):
         # the same answer as the first time, with duplicate: true.
         stored = repo.store_tickets(session, [cast(InboundTicket, parsed.inbound)
-                                              for _, _, parsed in tickets])
-        signed = [Message(source, parsed.message_id, parsed.digest, row.id)
-                  for (_, source, parsed), row in zip(tickets, stored, strict=True)
-                  if parsed.message_id]
+                                              for parsed in tickets])
+        signed = [Message(parsed.source, parsed.message_id, parsed.digest, row.id)
+                  for parsed, row in zip(tickets, stored, strict=True) if parsed.message_id]
         if signed:
             firsts = record_messages(session, signed)
             if any(first != msg.body_sha256 for msg, first in zip(signed, firsts, strict=True)):
@@ -290,14 +290,14 @@ def _store_together(state: Any, tickets: list[tuple[int, str, Parsed]]) -> list[
     return [Accepted(WebhookAccepted(ticket_id=row.id, duplicate=not row.created,
                                      state=row.state, kind=parsed.event.kind,
                                      thread_id=row.thread_id), created=row.created)
-            for (_, _, parsed), row in zip(tickets, stored, strict=True)]
+            for parsed, row in zip(tickets, stored, strict=True)]
 
 
-def _record_event(state: Any, source: str, parsed: Parsed) -> Accepted:
+def _record_event(state: Any, parsed: Parsed) -> Accepted:
     """An agent's reply or a helpdesk outcome, in a transaction of its own."""
     session = state.sessions()
     try:
-        event = parsed.event
+        event, source = parsed.event, parsed.source
         seen = find_message(session, source, parsed.message_id) if parsed.message_id else None
         if seen is not None and seen.body_sha256 != parsed.digest:
             raise _reuse_error()

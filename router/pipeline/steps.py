@@ -38,9 +38,10 @@ def decide(session: Session, services: Services, ticket: m.Ticket) -> StepResult
     if ticket.state != TicketState.RECEIVED.value:
         return None
     text = f"{ticket.subject}\n{ticket.body}".strip()
-    context = context_for(session, ticket)
-    record_reopened(session, ticket, context)  # before not_helpful, which would make it unresolved
-    record_not_helped(session, ticket, context)
+    prev = repo.previous_in_thread(session, ticket)
+    context = context_for(session, ticket, prev)
+    record_reopened(session, ticket, prev, context)  # before not_helpful (it unresolves)
+    record_not_helped(session, ticket, prev, context)
     routed = route_text(services, text, context, channel=ticket.channel)
     d = routed.decision
     repo.add_decision(session, ticket.id, d, routed.latency_ms)

@@ -121,23 +121,16 @@ def get_ticket(session: Session, ticket_id: int, *, lock: bool = False) -> m.Tic
 
 def previous_in_thread(session: Session, ticket: m.Ticket) -> m.Ticket | None:
     """The latest earlier ticket of the same thread (for conversation-aware routing)."""
-    if not ticket.thread_id:
-        return None
-    return session.scalar(
-        select(m.Ticket)
-        .where(
-            m.Ticket.thread_id == ticket.thread_id,
-            m.Ticket.source == ticket.source,
-            m.Ticket.id < ticket.id,
-        )
-        .order_by(m.Ticket.id.desc())
-        .limit(1)
-    )
+    return _earlier_in_thread(session, ticket, latest=True)
 
 
 def first_in_thread(session: Session, ticket: m.Ticket) -> m.Ticket | None:
     """The earliest ticket of the same thread (whose requester is the conversation's
     customer), or None when ``ticket`` opens the thread."""
+    return _earlier_in_thread(session, ticket, latest=False)
+
+
+def _earlier_in_thread(session: Session, ticket: m.Ticket, *, latest: bool) -> m.Ticket | None:
     if not ticket.thread_id:
         return None
     return session.scalar(
@@ -147,7 +140,7 @@ def first_in_thread(session: Session, ticket: m.Ticket) -> m.Ticket | None:
             m.Ticket.source == ticket.source,
             m.Ticket.id < ticket.id,
         )
-        .order_by(m.Ticket.id)
+        .order_by(m.Ticket.id.desc() if latest else m.Ticket.id)
         .limit(1)
     )
 
